@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Exists only because no container registry is reachable here: builds offline stand-ins
+# for python:3.11-slim and postgres:15, each ONLY when `docker pull` of the real image fails.
+#
+#   tests/standins/build.sh      (as root, with a Docker engine answering)
+#
+# 1. docker-workshop-standin/debian:12: a debootstrapped Debian 12 rootfs that trusts this
+#    host's CAs (containers here reach PyPI only through a TLS proxy that only the host
+#    trusts), imported with `docker import`. Other stand-ins (and the stand-in VM) build FROM it.
+# 2. python:3.11-slim and postgres:15, from the Dockerfiles in python/ and postgres/.
+# Idempotent and cached: an image is rebuilt only when the hash of its inputs (kept in the
+# image label below) changes. A real pulled image (no such label) is never replaced.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+BASE=docker-workshop-standin/debian:12
+LABEL=org.docker-workshop.standin.inputs
+MIRROR=http://deb.debian.org/debian
+env_get() { sed -n "s/^$1=//p" "$here/../../.env"; }  # the project's single source of names
+root=""  # the rootfs being built, removed on exit
+
+cleanup() {  # debootstrap mounts /proc and /sys inside the rootfs: unmount before removing it
+    [ -n "$root" ] || return 0
+    for m in dev/pts dev proc sys; do
+        if mountpoint -q "$root/$m"; then umount -l "$root/$m"; fi
+    done
+    rm -rf --one-file-system "$root"
+}
+trap cleanup EXIT
+
+label_of() {  # image -> its stand-in label ("" for a real image or no image)
+    docker image inspect -f "{{ index .Config.Labels \"$LABEL\" }}" "$1" 2>/dev/null \
+        | sed 's/<no value>//' || true
+}
+
+build_base() {  # hash
+    root=$(mktemp -d /var/tmp/standin-rootfs.XXXXXX)
+    debootstrap --variant=minbase --include=ca-certificates bookworm "$root" "$MIRROR"
+    cat > "$root/etc/apt/sources.list" <<EOF
+deb $MIRROR bookworm main
+deb $MIRROR bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+EOF
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+    chroot "$root" update-ca-certificates
+    chroot "$root" apt-get clean
+    rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
+    tar -C "$root" --numeric-owner -c . | docker import \
+        --change "LABEL $LABEL=$1" \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'CMD ["bash"]' - "$BASE"
+    cleanup
+    root=""
+}
+
+base() {
+    local want
+    want=$({ declare -f build_base; cat /usr/local/share/ca-certificates/*.crt; } \
+        | sha256sum | cut -c1-16)
+    if [ "$(label_of "$BASE")" = "$want" ]; then
+        echo "$BASE: up to date"
+    else
+        echo "$BASE: building (debootstrap, a few minutes)"
+        build_base "$want"
+    fi
+}
+
+standin() {  # image dir
+    local image=$1 dir=$here/$2 have want
+    have=$(label_of "$image")
+    if docker image inspect "$image" >/dev/null 2>&1 && [ -z "$have" ]; then
+        echo "$image: real image present, kept"
+        return
+    fi
+    if timeout 120 docker pull -q "$image" >/dev/null 2>&1; then
+        echo "$image: pulled the real image"
+        return
+    fi
+    want=$({ docker image inspect -f '{{.Id}}' "$BASE"; cat "$dir"/*; } | sha256sum | cut -c1-16)
+    if [ "$have" = "$want" ]; then
+        echo "$image: stand-in up to date (no registry reachable)"
+        return
+    fi
+    echo "$image: cannot be pulled, building the stand-in from $dir"
+    DOCKER_BUILDKIT=0 docker build -q --label "$LABEL=$want" -t "$image" "$dir" >/dev/null
+}
+
+base
+standin "$(env_get PYTHON_IMAGE)" python
+standin "$(env_get POSTGRES_IMAGE)" postgres
+docker image prune -f --filter "label=$LABEL" >/dev/null  # dangling old stand-ins
