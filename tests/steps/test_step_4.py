@@ -1,0 +1,60 @@
+"""Step 4: the database runs in a postgres:15 container, the VM's PostgreSQL is stopped,
+and the web container uses the container's database by its IP address."""
+
+import pytest
+from settings import S
+from steplib import WEB_URL, container, db_host_of, http, ip_address, messages, running
+
+DB, WEB = S["DB_CONTAINER"], S["WEB_CONTAINER"]
+
+
+@pytest.fixture
+def db(host):
+    info = container(host, DB)
+    assert running(info), f"{DB} is not running: start it with step 4's `docker run -d` command."
+    return info
+
+
+def test_vm_postgresql_is_stopped(host):
+    assert not host.service("postgresql").is_running, (
+        "The VM's PostgreSQL is still running: stop it with `sudo systemctl stop postgresql`."
+    )
+
+
+def test_db_container_runs_postgres_15(db):
+    assert db["Config"]["Image"] == S["POSTGRES_IMAGE"], (
+        f"{DB} runs {db['Config']['Image']}, not {S['POSTGRES_IMAGE']}: remove it with "
+        f"`docker rm -f {DB}` and run step 4's command again."
+    )
+
+
+def test_db_container_uses_md5_passwords(db):
+    assert "password_encryption=md5" in db["Args"], (
+        f"{DB} was started without `-c password_encryption=md5`, so server.py cannot log in: "
+        f"remove it with `docker rm -f {DB}` and run step 4's command again."
+    )
+
+
+def test_db_container_holds_the_messages(host, db):
+    rows = messages(host, ip_address(db))
+    assert isinstance(rows, list) and "Hello from a container" in rows, (
+        f'The database in {DB} has no "Hello from a container" message ({rows}): run '
+        "step 4's two psql commands, then its curl -XPOST."
+    )
+
+
+def test_web_container_points_at_the_db_container(host, db):
+    web = container(host, WEB)
+    assert running(web), f"{WEB} is not running: start it with step 4's `docker run -d` command."
+    assert db_host_of(web) == ip_address(db), (
+        f"{WEB} looks for its database at {db_host_of(web)}, but {DB} is at {ip_address(db)}: "
+        f'remove it with `docker rm -f {WEB}` and run it again with -e POSTGRES_HOST="$DB_IP".'
+    )
+
+
+def test_server_answers_with_its_database(host, db):
+    status, _ = http(host, "/health")
+    assert status == 200, (
+        f"{WEB_URL}/health answers {status}, not 200: read `docker logs {WEB}` and "
+        "check step 4's commands."
+    )

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""The `workshop` command: a thin layer over pytest and testinfra for the step checks.
+
+    workshop status        every step: passed or not yet
+    workshop check N       run step N's checks (tests/steps/test_step_N.py), say what to fix
+    workshop hint N        a hint for step N
+Extra arguments after N go to pytest, e.g. `workshop check 3 --hosts=ssh://vagrant@vm`.
+A step you pass is recorded in $WORKSHOP_STATE (default ~/.local/state/docker-workshop/
+progress.json), because later steps change the machine on purpose: step 4 stops the
+VM's PostgreSQL, so step 0's checks fail afterwards, and that is fine.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+STEPS_DIR = Path(__file__).resolve().parent
+PROJECT = STEPS_DIR.parent.parent
+STEPS = range(8)
+STATE = Path(
+    os.environ.get("WORKSHOP_STATE") or Path.home() / ".local/state/docker-workshop/progress.json"
+)
+
+
+def title(step):
+    """The step's title: the first heading of its exercise file."""
+    for path in sorted((PROJECT / "exercises").glob(f"{step:02d}-*.md")):
+        return path.read_text().splitlines()[0].lstrip("# ").split(": ", 1)[-1]
+    return ""
+
+
+def run_checks(steps, pytest_args=(), verbose=False):
+    """Run the checks of `steps` in one pytest; {step: [(check, message or None)]}."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp, "report.xml")
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+        command += [f"--junitxml={report}", *pytest_args]
+        command += [str(STEPS_DIR / f"test_step_{step}.py") for step in steps]
+        done = subprocess.run(command, cwd=PROJECT, capture_output=not verbose, text=True)
+        if not report.exists():  # pytest itself failed: show why
+            sys.exit(f"workshop: pytest could not run:\n{done.stdout}{done.stderr}")
+        results = {step: [] for step in steps}
+        for case in ET.parse(report).iter("testcase"):
+            step = int(re.search(r"test_step_(\d)", case.get("classname")).group(1))
+            problem = case.find("failure")
+            if problem is None:
+                problem = case.find("error")
+            if problem is None and case.find("skipped") is not None:
+                problem = case.find("skipped")
+            results[step].append((case.get("name"), None if problem is None else message(problem)))
+        return results
+
+
+def message(problem):
+    """The one sentence a check's assertion says, without pytest's decoration."""
+    text = problem.get("message") or problem.text or "failed"
+    found = re.search(r"AssertionError: (.*)", text)
+    return (found.group(1) if found else text.splitlines()[0]).strip(" \"'")
+
+
+def load_state():
+    try:
+        return json.loads(STATE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def record_pass(step):
+    state = load_state()
+    state[str(step)] = time.strftime("%Y-%m-%d %H:%M")
+    STATE.parent.mkdir(parents=True, exist_ok=True)
+    STATE.write_text(json.dumps(state, indent=2))
+
+
+def check(step, pytest_args, verbose):
+    results = run_checks([step], pytest_args, verbose)[step]
+    print(f"Step {step}: {title(step)}")
+    said = set()
+    for name, problem in results:
+        label = re.sub(r"\[.*\]$", "", name).removeprefix("test_").replace("_", " ")
+        print(f"  {'✘' if problem else '✔'} {label}")
+        if problem and problem not in said:
+            print(f"      {problem}")
+            said.add(problem)
+    failed = sum(1 for _, problem in results if problem)
+    if not results:
+        print("No check ran.")
+        return 1
+    if failed:
+        print(f"{failed} of {len(results)} checks failed. `workshop hint {step}` may help.")
+        return 1
+    record_pass(step)
+    print(f"All {len(results)} checks passed: on to step {step + 1}!" if step < 7 else "Done!")
+    return 0
+
+
+def status(pytest_args, verbose):
+    state, now = load_state(), run_checks(STEPS, pytest_args, verbose)
+    done = sum(1 for step in STEPS if str(step) in state)
+    print(f"Progress: {done}/{len(STEPS)} steps passed  [{'#' * done}{'.' * (8 - done)}]")
+    for step in STEPS:
+        passes_now = bool(now[step]) and not any(problem for _, problem in now[step])
+        if str(step) in state:
+            mark, when = "✔", f"passed {state[str(step)]}"
+            when += "" if passes_now else " (a later step changed that state: fine)"
+        elif passes_now:
+            mark, when = "✔", "passes now: run `workshop check " + f"{step}` to record it"
+        else:
+            mark, when = "·", f"not yet: `workshop check {step}`"
+        print(f"  {mark} {step} {title(step):<48} {when}")
+    return 0
+
+
+def hint(step):
+    text = (STEPS_DIR / "hints.md").read_text()
+    found = re.search(rf"^## Step {step}\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    print(found.group(1).strip() if found else f"No hint for step {step}.")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="workshop", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="show pytest's output")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("status", help="every step: passed or not yet")
+    for name in ("check", "hint"):
+        sub = commands.add_parser(name, help=f"{name} step N")
+        sub.add_argument("step", type=int, choices=STEPS, metavar="N")
+    args, pytest_args = parser.parse_known_args(argv)
+    if args.command == "hint":
+        return hint(args.step)
+    if args.command == "check":
+        return check(args.step, pytest_args, args.verbose)
+    return status(pytest_args, args.verbose)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
