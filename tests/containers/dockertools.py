@@ -1,0 +1,112 @@
+"""Small helpers for the tests that drive the real Docker engine (docker CLI, psycopg2)."""
+
+import socket
+import subprocess
+import time
+import uuid
+
+import psycopg2
+from settings import PROJECT, S
+
+ADMIN_PASSWORD = "test-admin-secret"  # the postgres superuser's, in test containers
+
+
+def docker(*args, check=True, timeout=600, **kwargs):
+    """Run `docker ARGS...`; output as text. check=True raises with docker's stderr."""
+    result = subprocess.run(["docker", *args], capture_output=True, text=True,
+                            timeout=timeout, **kwargs)
+    if check and result.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed ({result.returncode}):\n"
+                             f"{result.stdout}{result.stderr}")
+    return result
+
+
+def inspect(name, template):
+    return docker("inspect", "-f", template, name).stdout.strip()
+
+
+def unique(prefix="dwtest"):
+    """A name no learner and no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, check, timeout=60, every=0.5):
+    """Call check() until it returns something truthy; fail naming `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = check()
+        except AssertionError:  # a definite failure: no point waiting
+            raise
+        except Exception as error:  # not there yet: retry until the deadline
+            value, last = None, error
+        else:
+            last = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}"
+                                 + (f" (last error: {last})" if last else ""))
+        time.sleep(every)
+
+
+def ip_of(container):
+    return inspect(container, "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}")
+
+
+def ready_over_tcp(container):
+    """pg_isready over TCP inside the container: true only after any first init."""
+    return docker("exec", container, "pg_isready", "-q", "-h", "127.0.0.1",
+                  check=False).returncode == 0
+
+
+def wait_until_ready(container):
+    """Wait until a postgres container answers over TCP; fail at once if it stopped."""
+    def ready():
+        if inspect(container, "{{.State.Running}}") != "true":
+            logs = docker("logs", container)
+            raise AssertionError(f"{container} stopped:\n{logs.stdout}{logs.stderr}")
+        return ready_over_tcp(container)
+
+    wait_for(f"{container} to accept TCP connections", ready)
+
+
+def sql(host, query, user, password, dbname, port=5432, params=None):
+    """Run one statement over TCP with a password (autocommit); the rows, if any."""
+    with psycopg2.connect(host=host, port=port, user=user, password=password,
+                          dbname=dbname, connect_timeout=5) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall() if cur.description else None
+
+
+def setup_workshop_db(container, admin_password):
+    """Create the workshop's role, database and table the way step 4 does: psql run from
+    a postgres:15 container, with the sql/ files mounted, against the db's IP."""
+    ip = ip_of(container)
+    for user, password, dbname, script in [
+        ("postgres", admin_password, "postgres", "create_db.sql"),
+        (S["DB_USER"], S["DB_PASSWORD"], S["DB_NAME"], "create_schema_and_fixtures.sql"),
+    ]:
+        docker("run", "--rm", "-e", f"PGPASSWORD={password}",
+               "-v", f"{PROJECT / 'sql'}:/sql:ro", S["POSTGRES_IMAGE"],
+               "psql", "-h", ip, "-U", user, "-f", f"/sql/{script}", dbname)
+
+
+def messages(host, port=5432):
+    """The stored messages, read as the workshop's role (md5 over TCP)."""
+    rows = sql(host, "SELECT content FROM messages ORDER BY id",
+               S["DB_USER"], S["DB_PASSWORD"], S["DB_NAME"], port=port)
+    return [content for (content,) in rows]
+
+
+def add_message(host, content):
+    sql(host, "INSERT INTO messages (content) VALUES (%s)",
+        S["DB_USER"], S["DB_PASSWORD"], S["DB_NAME"], params=(content,))
