@@ -3,6 +3,8 @@
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 import uuid
 
 import psycopg2
@@ -87,7 +89,7 @@ def sql(host, query, user, password, dbname, port=5432, params=None):
             return cur.fetchall() if cur.description else None
 
 
-def setup_workshop_db(container, admin_password):
+def setup_workshop_db(container, admin_password=ADMIN_PASSWORD):
     """Create the workshop's role, database and table the way step 4 does: psql run from
     a postgres:15 container, with the sql/ files mounted, against the db's IP."""
     ip = ip_of(container)
@@ -110,3 +112,19 @@ def messages(host, port=5432):
 def add_message(host, content):
     sql(host, "INSERT INTO messages (content) VALUES (%s)",
         S["DB_USER"], S["DB_PASSWORD"], S["DB_NAME"], params=(content,))
+
+
+def http(method, url, body=None, timeout=5):
+    """One HTTP request; (status, text), whatever the status."""
+    data = body.encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def wait_for_http(url, status=200, timeout=60):
+    return wait_for(f"{url} to answer {status}",
+                    lambda: http("GET", url)[0] == status, timeout)

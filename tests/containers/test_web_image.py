@@ -1,0 +1,84 @@
+"""The web image (Dockerfile) on the real engine: steps 1 to 3 of the workshop."""
+
+import pytest
+from dockertools import docker, free_port, http, inspect, ip_of, setup_workshop_db, wait_for
+from dockertools import wait_for_http as wait_http
+from settings import PROJECT
+
+pytestmark = pytest.mark.docker
+SERVER_MOUNT = f"{PROJECT / 'server.py'}:/app/server.py:ro"  # as step 3 mounts it
+
+
+def pid1_uid(container):
+    status = docker("exec", container, "cat", "/proc/1/status").stdout
+    return next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:"))
+
+
+def run_web(made, image, *options):
+    name = made.container()
+    docker("run", "-d", "--name", name, "-v", SERVER_MOUNT, *options, image,
+           "python", "server.py")
+    return name
+
+
+def test_web_image_builds_from_the_python_base_with_the_requirements(web_image):
+    assert inspect(web_image, "{{.Config.WorkingDir}}") == "/app"
+    assert inspect(web_image, "{{json .Config.ExposedPorts}}") == '{"8080/tcp":{}}'
+    docker("run", "--rm", web_image, "python", "-c", "import postgresql")
+    pip_cache = docker("run", "--rm", web_image, "sh", "-c",
+                       "ls -A /root/.cache/pip 2>/dev/null || true").stdout
+    assert pip_cache == ""
+
+
+def test_web_image_does_not_contain_server_py(web_image):
+    assert docker("run", "--rm", web_image, "ls", "-A", "/app").stdout.split() == [
+        "requirements.txt"]
+
+
+def test_run_without_the_mount_fails_because_server_py_is_missing(made, web_image):
+    # Step 2, as the learner types it (with a unique name).
+    result = docker("run", "--rm", f"--name={made.container()}", web_image,
+                    "python", "server.py", check=False)
+    assert result.returncode == 2
+    assert "can't open file '/app/server.py'" in result.stderr
+
+
+def test_run_with_mount_env_and_port_serves_get_and_post_against_postgres_by_ip(
+        made, run_db, web_image):
+    db = run_db()
+    setup_workshop_db(db)
+    port = free_port()
+    run_web(made, web_image, "-p", f"{port}:8080", "-e", f"POSTGRES_HOST={ip_of(db)}")
+    url = f"http://127.0.0.1:{port}/"
+    wait_http(url)
+    message = f"Hello world {made.things[-1][1]}"
+    assert http("POST", url, message)[0] == 201
+    status, body = http("GET", url)
+    assert status == 200
+    assert body.splitlines()[0] == "Welcome to the Docker workshop!"  # a fixture row
+    assert body.splitlines()[-1] == message
+
+
+def test_web_container_runs_as_non_root(made, web_image):
+    web = run_web(made, web_image)  # no database needed: the server starts anyway
+    wait_for("the server to log that it serves", lambda: "Serving on" in docker(
+        "logs", web).stdout)
+    assert pid1_uid(web) != "0"
+    assert docker("exec", web, "id", "-un").stdout.strip() == "web"
+
+
+def test_web_healthcheck_is_healthy_with_the_database_and_unhealthy_without(
+        made, run_db, web_image):
+    db = run_db()
+    setup_workshop_db(db)
+    # The image's own HEALTHCHECK command, checked every second instead of every 10 s.
+    web = run_web(made, web_image, "-e", f"POSTGRES_HOST={ip_of(db)}",
+                  "--health-interval=1s", "--health-retries=2")
+
+    def health():
+        return inspect(web, "{{.State.Health.Status}}")
+
+    wait_for("the web container to be healthy", lambda: health() == "healthy")
+    docker("stop", db)
+    wait_for("the web container to be unhealthy", lambda: health() == "unhealthy")
+
