@@ -21,8 +21,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import postgresql
-import postgresql.exceptions
+import postgresql.driver
 import postgresql.versionstring
 
 # A known trap: py-postgresql expects the server to report a version like "15.18",
@@ -35,13 +34,12 @@ postgresql.versionstring.split = lambda version: _split_version(version.split()[
 # Each setting: environment variable -> (default, what it is).
 SETTINGS = {
     "PORT": ("8080", "port this server listens on"),
-    "POSTGRES_HOST": ("localhost", "database host; falls back to the legacy "
-                      "POSTGRES_PORT_5432_TCP_ADDR that `docker run --link` sets"),
+    "POSTGRES_HOST": ("localhost", "database host (if unset: the legacy "
+                      "POSTGRES_PORT_5432_TCP_ADDR)"),
     "POSTGRES_PORT": ("5432", "database port"),
     "POSTGRES_DB": ("dockerworkshop", "database name"),
     "POSTGRES_USER": ("dockerworkshop", "database user"),
-    "POSTGRES_PASSWORD": ("dockerworkshop", "database password (md5 login: the "
-                          "driver cannot do SCRAM, see sql/create_db.sql)"),
+    "POSTGRES_PASSWORD": ("dockerworkshop", "database password (stored as md5)"),
 }
 MAX_MESSAGE_BYTES = 64 * 1024
 
@@ -73,7 +71,7 @@ class Database:
         self.idle = queue.LifoQueue(maxsize=8)
 
     def connect(self):
-        return postgresql.open(
+        return postgresql.driver.connect(  # not postgresql.open(): not thread-safe
             host=self.config["POSTGRES_HOST"], port=int(self.config["POSTGRES_PORT"]),
             database=self.config["POSTGRES_DB"], user=self.config["POSTGRES_USER"],
             password=self.config["POSTGRES_PASSWORD"], connect_timeout=5,
@@ -81,29 +79,36 @@ class Database:
 
     def run(self, sql, *params):
         """Run one statement and return its rows, or raise DatabaseDown."""
-        for attempt in (1, 2):
-            try:
-                connection, reused = self.idle.get_nowait(), True
-            except queue.Empty:
-                connection, reused = None, False
-            try:
-                connection = connection or self.connect()
-                rows = connection.prepare(sql)(*params)
-            except (postgresql.exceptions.Error, OSError) as error:
-                if connection is not None:
-                    connection.close()
-                # An idle connection may have died with a database restart: retry once.
-                if reused and attempt == 1:
-                    continue
-                reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-                raise DatabaseDown(
-                    f"database {self.config['POSTGRES_DB']} at {self.where} "
-                    f"is not available: {reason}") from error
-            try:
-                self.idle.put_nowait(connection)
-            except queue.Full:
+        try:
+            connection, reused = self.idle.get_nowait(), True
+        except queue.Empty:
+            connection, reused = None, False
+        try:
+            connection = connection or self.connect()
+            rows = connection.prepare(sql)(*params)
+        # Not only postgresql.exceptions.Error: on a connection the database closed,
+        # py-postgresql can also fail with OSError or even ValueError.
+        except Exception as error:
+            if connection is not None:
                 connection.close()
-            return rows
+            if reused:  # it may have died with a database restart, and its idle
+                self.drop_idle()  # siblings too: try once more on a new connection
+                return self.run(sql, *params)
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise DatabaseDown(f"database {self.config['POSTGRES_DB']} at {self.where} "
+                               f"is not available: {reason}") from error
+        try:
+            self.idle.put_nowait(connection)
+        except queue.Full:
+            connection.close()
+        return rows
+
+    def drop_idle(self):
+        try:
+            while True:
+                self.idle.get_nowait().close()
+        except queue.Empty:
+            pass
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -173,7 +178,10 @@ class Handler(BaseHTTPRequestHandler):
         return False
 
     def method_not_allowed(self):
-        allowed = "GET" if urlsplit(self.path).path == "/health" else "GET, POST"
+        path = urlsplit(self.path).path
+        if path not in ("/", "/health"):
+            return self.reply(404, f"Not found: {path} (try / or /health)")
+        allowed = "GET" if path == "/health" else "GET, POST"
         self.reply(405, f"Method {self.command} is not allowed here; use {allowed}.",
                    headers={"Allow": allowed})
 
@@ -216,6 +224,12 @@ class Handler(BaseHTTPRequestHandler):
         pass  # log_request above writes the one line per request
 
 
+class Server(ThreadingHTTPServer):
+    """One thread per request."""
+    daemon_threads = False  # on shutdown, let the requests in flight finish
+    request_queue_size = 128  # connections waiting to be accepted (default: 5)
+
+
 def page(rows):
     """The HTML page: the messages (escaped, never run as markup) and a form."""
     items = "\n".join(f"<li>{html.escape(content)} <small>#{i}</small></li>"
@@ -243,8 +257,7 @@ def main():
     config = read_settings(os.environ)
 
     Handler.database = Database(config)
-    server = ThreadingHTTPServer(("0.0.0.0", int(config["PORT"])), Handler)
-    server.daemon_threads = False  # on shutdown, let requests in flight finish
+    server = Server(("0.0.0.0", int(config["PORT"])), Handler)
 
     def stop(signum, frame):
         print(f"{signal.Signals(signum).name} received: stopping", flush=True)
