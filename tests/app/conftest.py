@@ -12,6 +12,7 @@ import time
 
 import psycopg2
 import pytest
+
 from pg import Cluster, free_port
 from settings import PROJECT, S
 

@@ -40,7 +40,7 @@ def test_get_lists_messages_oldest_first_one_per_line(server, cluster):
     assert answer.status == 200
     assert answer.headers["Content-Type"] == "text/plain; charset=utf-8"
     lines = answer.text.splitlines()
-    expected = [content for (content,) in query(cluster, "SELECT content FROM messages ORDER BY id")]
+    expected = [c for (c,) in query(cluster, "SELECT content FROM messages ORDER BY id")]
     assert lines == expected
     assert lines.index(first) < lines.index(second)
     assert "Welcome to the Docker workshop!" in lines  # a fixture from sql/
