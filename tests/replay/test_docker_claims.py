@@ -1,0 +1,227 @@
+"""Docker behaviours the exercises' answers state, each observed on the real engine of
+this machine. Everything made here has a unique name and is removed, pass or fail.
+test_claims_map.py says which test backs which answer."""
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from settings import PROJECT, S
+
+pytestmark = pytest.mark.docker
+PYTHON = S["PYTHON_IMAGE"]
+SERVE = ["python", "-m", "http.server", "8080"]  # any HTTP server on port 8080 will do
+
+
+def docker(*args, check=True, timeout=300):
+    result = subprocess.run(
+        ["docker", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
+    if check and result.returncode:
+        raise AssertionError(f"docker {' '.join(map(str, args))}:\n{result.stderr}")
+    return result
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(url, seconds=20):
+    """True once `url` answers HTTP within `seconds`, else False."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+@pytest.fixture
+def name():
+    """A unique name; every container, image, volume with it is removed afterwards."""
+    made = f"dwclaim-{uuid.uuid4().hex[:10]}"
+    yield made
+    for kind in ("container", "image", "volume"):
+        ids = docker(
+            kind,
+            "ls",
+            "-aq" if kind == "container" else "-q",
+            "--filter",
+            f"name={made}" if kind != "image" else f"reference={made}*",
+            check=False,
+        ).stdout.split()
+        if ids:
+            docker(kind, "rm", "-f", *ids, check=False)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    if docker("image", "inspect", PYTHON, check=False).returncode:
+        pytest.skip(f"{PYTHON} is missing: tests/standins/build.sh makes it offline")
+
+
+def test_rebuild_after_changing_server_py_gives_the_same_image(engine, name, tmp_path):
+    """Q1.2: no instruction copies server.py, so the rebuild is all cache hits."""
+    for path in ("Dockerfile", ".dockerignore", "requirements.txt", "server.py"):
+        shutil.copy(PROJECT / path, tmp_path / path)
+    build = ["build", "--build-arg", f"PYTHON_IMAGE={PYTHON}", "-q", "-t", f"{name}:1", tmp_path]
+    first = docker(*build, timeout=900).stdout.strip()
+    (tmp_path / "server.py").write_text((tmp_path / "server.py").read_text() + "# a change\n")
+    assert docker(*build).stdout.strip() == first
+
+
+def test_dockerignore_sends_only_requirements_txt(engine, name, tmp_path):
+    """Q1.3: what .dockerignore excludes never reaches the engine (COPY . cannot see it)."""
+    probe = tmp_path / "probe.Dockerfile"
+    probe.write_text(f"FROM {PYTHON}\nCOPY . /context\n")
+    docker("build", "-q", "-f", probe, "-t", f"{name}:probe", PROJECT, timeout=900)
+    listed = docker("run", "--rm", f"{name}:probe", "ls", "-A", "/context").stdout.split()
+    assert listed == ["requirements.txt"]
+
+
+def test_rm_removes_a_failed_container_and_without_it_it_stays_exited_2(engine, name):
+    """Q2.2: --rm removes the container whatever its exit code; without it, Exited (2)."""
+    missing = ["python", "/app/server.py"]
+    assert docker("run", "--rm", "--name", name, PYTHON, *missing, check=False).returncode == 2
+    assert docker("ps", "-aq", "--filter", f"name=^{name}$").stdout.strip() == ""
+    assert docker("run", "--name", name, PYTHON, *missing, check=False).returncode == 2
+    state = json.loads(docker("inspect", "-f", "{{json .State}}", name).stdout)
+    assert (state["Status"], state["ExitCode"]) == ("exited", 2)
+
+
+def test_publish_maps_host_port_to_container_port(engine, name):
+    """Q3.2: -p HOST:CONTAINER; only the host port is reachable from the host."""
+    host_port, other = free_port(), free_port()
+    docker("run", "-d", "--name", name, "-p", f"127.0.0.1:{host_port}:8080", PYTHON, *SERVE)
+    assert answers(f"http://127.0.0.1:{host_port}/")
+    assert not answers(f"http://127.0.0.1:{other}/", seconds=1)
+
+
+def test_localhost_in_a_container_is_the_container(engine, name):
+    """Q3.3: a server on the host's localhost is not the container's localhost."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        probe = f"import socket; socket.create_connection(('localhost', {port}), timeout=2)"
+        assert docker("run", "--rm", PYTHON, "python", "-c", probe, check=False).returncode
+        # ... and a server inside the container is reached there on localhost.
+        inside = f'{" ".join(SERVE)} & sleep 1; python -c "{probe.replace(str(port), "8080")}"'
+        assert docker("run", "--rm", PYTHON, "sh", "-c", inside, check=False).returncode == 0
+
+
+def test_bind_mount_is_the_same_file_not_a_copy(engine, name, tmp_path):
+    """Step 3: an edit on the host shows inside the running container at once."""
+    shared = tmp_path / "server.py"
+    shared.write_text("before\n")
+    docker("run", "-d", "--name", name, "-v", f"{shared}:/app/server.py", PYTHON, "sleep", "60")
+    shared.write_text("after\n")
+    assert docker("exec", name, "cat", "/app/server.py").stdout == "after\n"
+
+
+def test_docker_top_shows_the_container_process_with_a_host_pid(engine, name):
+    """Step 3: a container is a process of the host: `docker top` shows its host PID."""
+    docker("run", "-d", "--name", name, PYTHON, "sleep", "60")
+    host_pid = docker("inspect", "-f", "{{.State.Pid}}", name).stdout.strip()
+    top = docker("top", name, "-o", "pid,args").stdout.splitlines()[1:]
+    assert [line.split(None, 1) for line in top] == [[host_pid, "sleep 60"]]
+    assert docker("exec", name, "cat", "/proc/1/cmdline").stdout.startswith("sleep")
+
+
+def test_link_sets_postgres_port_5432_tcp_addr(engine, name):
+    """Step 4: the legacy `--link db:postgres` sets POSTGRES_PORT_5432_TCP_ADDR."""
+    docker("run", "-d", "--name", name, "--expose", "5432", PYTHON, "sleep", "60")
+    address = docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", name).stdout.strip()
+    env = docker("run", "--rm", "--link", f"{name}:postgres", PYTHON, "env").stdout
+    assert f"POSTGRES_PORT_5432_TCP_ADDR={address}" in env.splitlines()
+    assert f"POSTGRES_PORT=tcp://{address}:5432" in env.splitlines()
+
+
+def test_docker_diff_lists_new_files_as_added(engine, name):
+    """Step 5: `docker diff` marks what the container created with A."""
+    docker("run", "--name", name, PYTHON, "sh", "-c", "mkdir /pg_data && touch /pg_data/x")
+    assert {"A /pg_data", "A /pg_data/x"} <= set(docker("diff", name).stdout.splitlines())
+
+
+def test_commit_adds_one_layer_and_keeps_env_and_command(engine, name):
+    """Q5.3 and step 5: commit = the base's layers + one; env and command are kept."""
+    docker("run", "--name", name, "-e", "PGDATA=/pg_data", PYTHON, "sh", "-c", "touch /x")
+    docker("commit", name, f"{name}:committed")
+    base, committed = (
+        json.loads(docker("image", "inspect", ref).stdout)[0]
+        for ref in (PYTHON, f"{name}:committed")
+    )
+    assert committed["RootFS"]["Layers"][:-1] == base["RootFS"]["Layers"]
+    assert "PGDATA=/pg_data" in committed["Config"]["Env"]
+    assert committed["Config"]["Cmd"] == ["sh", "-c", "touch /x"]
+
+
+def test_two_containers_cannot_publish_the_same_host_port(engine, name):
+    """Q7.1: a host port belongs to one container: the second gets an error."""
+    port = free_port()
+    docker("run", "-d", "--name", f"{name}-a", "-p", f"127.0.0.1:{port}:8080", PYTHON, *SERVE)
+    second = docker(
+        "run",
+        "-d",
+        "--name",
+        f"{name}-b",
+        "-p",
+        f"127.0.0.1:{port}:8080",
+        PYTHON,
+        *SERVE,
+        check=False,
+    )
+    assert second.returncode != 0 and "port is already allocated" in second.stderr
+
+
+def test_save_and_load_restore_the_same_image_and_tag(engine, name, tmp_path):
+    """Q7.3: `docker save` holds layers, config and tags; `docker load` restores the same ID."""
+    docker("run", "--name", name, PYTHON, "touch", "/x")
+    image_id = docker("commit", name, f"{name}:saved").stdout.strip()
+    archive = tmp_path / "image.tar"
+    docker("save", "-o", archive, f"{name}:saved")
+    docker("rmi", f"{name}:saved")
+    assert docker("image", "inspect", f"{name}:saved", check=False).returncode
+    docker("load", "-i", archive)
+    assert docker("image", "inspect", "-f", "{{.Id}}", f"{name}:saved").stdout.strip() == image_id
+
+
+def test_compose_down_keeps_named_volumes_and_down_v_removes_them(engine, name, tmp_path):
+    """Q6.1 and Q6.2, with the Compose this machine has (v1.29: `docker-compose`)."""
+    (tmp_path / "docker-compose.yml").write_text(
+        f"services:\n  app:\n    image: {PYTHON}\n    command: sleep 60\n"
+        "    volumes: [data:/data]\nvolumes:\n  data:\n"
+    )
+    compose = ["docker-compose", "-p", name, "--project-directory", str(tmp_path)]
+
+    def run(*args):
+        return subprocess.run(
+            [*compose, *args], capture_output=True, text=True, timeout=120, cwd=tmp_path, check=True
+        )
+
+    def volume_exists():
+        return docker("volume", "inspect", f"{name}_data", check=False).returncode == 0
+
+    try:
+        run("up", "-d")
+        app = docker("ps", "-q", "--filter", f"label=com.docker.compose.project={name}").stdout
+        docker("exec", app.strip(), "touch", "/data/kept")
+        run("down")
+        assert volume_exists()
+        run("up", "-d")
+        app = docker("ps", "-q", "--filter", f"label=com.docker.compose.project={name}").stdout
+        assert docker("exec", app.strip(), "ls", "/data").stdout.split() == ["kept"]
+        run("down", "-v")
+        assert not volume_exists()
+    finally:
+        subprocess.run([*compose, "down", "-v"], capture_output=True, cwd=tmp_path)

@@ -1,0 +1,87 @@
+"""The exercise files themselves: their shape, and every literal name a learner types
+matches the single source of names, .env."""
+
+import re
+
+import pytest
+
+from exercises import commands, learner_text, step_files
+from settings import PROJECT, S
+
+HINTS = PROJECT / "tests" / "steps" / "hints.md"
+TEXTS = [*step_files(), HINTS, PROJECT / "exercises" / "files" / "stack.yml"]
+
+
+def every(pattern, texts=None):
+    """{match: [file names]} of `pattern` over the exercise files and hints."""
+    found = {}
+    for path in texts or TEXTS:
+        for match in re.findall(pattern, path.read_text()):
+            found.setdefault(match, []).append(path.name)
+    return found
+
+
+def test_eight_steps_in_order():
+    assert [int(path.name[:2]) for path in step_files()] == list(range(8))
+
+
+@pytest.mark.parametrize("path", step_files(), ids=lambda p: p.name[:2])
+def test_each_step_has_questions_answers_and_its_check(path):
+    text, step = path.read_text(), int(path.name[:2])
+    assert text.startswith(f"# Step {step}: ") and "**What you'll learn:**" in text
+    assert "## EXERCISE" in text and "<details>" in text and "</details>" in text
+    assert text.rstrip().count(f"Check your work: `workshop check {step}`") == 1
+    for question in re.split(r"\n\*\*Q\d\.\d\*\* ", text)[1:]:
+        choices = re.findall(r"^(\d)\. ", question.split("\n\n**Q")[0], re.M)
+        assert choices in ([], ["1", "2", "3", "4"]), f"step {step}: {question[:60]!r}"
+    assert len(re.findall(r"^\d\. ", text, re.M)) >= 8  # at least two four-choice questions
+    assert commands(step), f"step {step} has no command for the replay"
+
+
+def test_every_docker_workshop_name_is_from_env():
+    image_repo = {S[k].split(":")[0] for k in ("WEB_IMAGE", "DB_COMMIT_IMAGE")}
+    project = S["VM_PROJECT_DIR"].rsplit("/", 1)[1]
+    allowed = {
+        S[k] for k in ("WEB_IMAGE", "WEB_CONTAINER", "DB_CONTAINER", "DB_COMMIT_IMAGE", "DB_VOLUME")
+    }
+    allowed |= image_repo | {project, f"{project}_web", S["DB_COMMIT_IMAGE"].split(":")[0] + ".tar"}
+    found = every(r"docker-workshop[\w.-]*\w(?::[\d.]+)?")
+    assert {name: files for name, files in found.items() if name not in allowed} == {}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "key"),
+    [
+        (r"POSTGRES_PASSWORD=([\w-]+)", "DB_ADMIN_PASSWORD"),
+        (r"localhost:(\d+)", "WEB_PORT"),
+        (r"-p (\d+):8080", "WEB_PORT"),
+        (r"\b192\.168\.56\.\d+\b(?!/)", "VM_IP"),
+        (r"-U (\w+) [^\n]*\.sql (\w+)$", None),
+    ],
+)
+def test_literal_in_commands_matches_env(pattern, key):
+    commands_text = "\n".join(learner_text())
+    found = set(re.findall(pattern, commands_text, re.M))
+    assert found, f"no {pattern} in the commands: this test checks nothing"
+    if key is None:  # psql's user and database: the admin's, or the workshop's own
+        assert found <= {("postgres", "postgres"), (S["DB_USER"], S["DB_NAME"])}
+    else:
+        assert found == {S[key]}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "key"),
+    [(r"\bpostgres:\d+\b", "POSTGRES_IMAGE"), (r"\bpython:[\d.]+-slim\b", "PYTHON_IMAGE")],
+)
+def test_image_names_in_the_text_match_env(pattern, key):
+    assert set(every(pattern)) == {S[key]}
+
+
+def test_passwords_given_to_psql_are_from_env():
+    found = set(re.findall(r"PGPASSWORD=([\w-]+)", "\n".join(learner_text())))
+    assert found == {S["DB_ADMIN_PASSWORD"], S["DB_PASSWORD"]}
+
+
+def test_project_folder_matches_env():
+    assert S["VM_PROJECT_DIR"] == "/home/vagrant/docker-workshop"  # `cd ~/docker-workshop`
+    assert "cd ~/docker-workshop" in learner_text(0)
