@@ -80,12 +80,14 @@ class Database:
     def run(self, sql, *params):
         """Run one statement and return its rows, or raise DatabaseDown."""
         try:
-            connection, reused = self.idle.get_nowait(), True
+            (connection, statements), reused = self.idle.get_nowait(), True
         except queue.Empty:
-            connection, reused = None, False
+            (connection, statements), reused = (None, {}), False
         try:
             connection = connection or self.connect()
-            rows = connection.prepare(sql)(*params)
+            if sql not in statements:  # prepare each statement once per connection
+                statements[sql] = connection.prepare(sql)
+            rows = statements[sql](*params)
         # Not only postgresql.exceptions.Error: on a connection the database closed,
         # py-postgresql can also fail with OSError or even ValueError.
         except Exception as error:
@@ -98,7 +100,7 @@ class Database:
             raise DatabaseDown(f"database {self.config['POSTGRES_DB']} at {self.where} "
                                f"is not available: {reason}") from error
         try:
-            self.idle.put_nowait(connection)
+            self.idle.put_nowait((connection, statements))
         except queue.Full:
             connection.close()
         return rows
@@ -106,7 +108,7 @@ class Database:
     def drop_idle(self):
         try:
             while True:
-                self.idle.get_nowait().close()
+                self.idle.get_nowait()[0].close()
         except queue.Empty:
             pass
 
@@ -228,6 +230,13 @@ class Server(ThreadingHTTPServer):
     """One thread per request."""
     daemon_threads = False  # on shutdown, let the requests in flight finish
     request_queue_size = 128  # connections waiting to be accepted (default: 5)
+
+    def handle_error(self, request, client_address):
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):  # the client hung up: no traceback
+            print(f"{client_address[0]}: {error}", flush=True)
+        else:
+            super().handle_error(request, client_address)
 
 
 def page(rows):
