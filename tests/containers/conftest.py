@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 from dockertools import ADMIN_PASSWORD, docker, unique, wait_until_ready
+
 from settings import PROJECT, S
 
 

@@ -1,5 +1,6 @@
 """Small helpers for the tests that drive the real Docker engine (docker CLI, psycopg2)."""
 
+import shutil
 import socket
 import subprocess
 import time
@@ -8,6 +9,8 @@ import urllib.request
 import uuid
 
 import psycopg2
+import pytest
+
 from settings import PROJECT, S
 
 ADMIN_PASSWORD = "test-admin-secret"  # the postgres superuser's, in test containers
@@ -128,3 +131,13 @@ def http(method, url, body=None, timeout=5):
 def wait_for_http(url, status=200, timeout=60):
     return wait_for(f"{url} to answer {status}",
                     lambda: http("GET", url)[0] == status, timeout)
+
+
+def compose_command():
+    """Compose v2 (`docker compose`) when present, else Debian's docker-compose v1."""
+    if shutil.which("docker") and subprocess.run(
+            ["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    pytest.skip("neither `docker compose` nor docker-compose is installed")

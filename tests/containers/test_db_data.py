@@ -16,6 +16,7 @@ from dockertools import (
     unique,
 )
 from dockertools import wait_until_ready as wait_ready
+
 from settings import S
 
 pytestmark = pytest.mark.docker

@@ -3,6 +3,7 @@
 import pytest
 from dockertools import docker, free_port, http, inspect, ip_of, setup_workshop_db, wait_for
 from dockertools import wait_for_http as wait_http
+
 from settings import PROJECT
 
 pytestmark = pytest.mark.docker

@@ -1,0 +1,98 @@
+"""docker-compose.yml on the real engine (step 6): the whole stack under a unique project,
+host port and web image tag. Containers are found by their com.docker.compose.* labels,
+because Compose v1 names them proj_db_1 and v2 proj-db-1."""
+
+import os
+import subprocess
+
+import pytest
+from dockertools import (
+    compose_command,
+    docker,
+    free_port,
+    http,
+    inspect,
+    unique,
+    wait_for,
+    wait_for_http,
+)
+
+from settings import PROJECT
+
+pytestmark = pytest.mark.docker
+
+
+class Stack:
+    def __init__(self):
+        self.project = unique().replace("-", "")
+        self.port = free_port()
+        self.env = {**os.environ, "WEB_PORT": str(self.port),
+                    "WEB_IMAGE": f"{self.project}-web:test"}
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    def compose(self, *args):
+        result = subprocess.run(
+            [*compose_command(), "--project-directory", str(PROJECT), "-f",
+             str(PROJECT / "docker-compose.yml"), "-p", self.project, *args],
+            capture_output=True, text=True, env=self.env, timeout=600)
+        assert result.returncode == 0, f"compose {args} failed:\n{result.stdout}{result.stderr}"
+        return result.stdout
+
+    def container(self, service):
+        ids = docker("ps", "-q", "--filter", f"label=com.docker.compose.project={self.project}",
+                     "--filter", f"label=com.docker.compose.service={service}").stdout.split()
+        assert len(ids) == 1, f"expected one running {service} container, found {ids}"
+        return ids[0]
+
+    def up(self):
+        self.compose("up", "-d")
+        wait_for("db to be healthy",
+                 lambda: inspect(self.container("db"), "{{.State.Health.Status}}") == "healthy")
+        wait_for_http(self.url)
+
+    def volumes(self):
+        return docker("volume", "ls", "-q", "--filter",
+                      f"label=com.docker.compose.project={self.project}").stdout.split()
+
+    def remove(self):
+        self.compose("down", "-v", "--remove-orphans")
+        docker("image", "rm", "-f", self.env["WEB_IMAGE"], check=False)
+
+
+@pytest.fixture(scope="module")
+def stack(engine):
+    stack = Stack()
+    yield stack
+    stack.remove()
+
+
+def test_compose_up_is_healthy_and_web_runs_as_non_root(stack):
+    stack.up()
+    web = stack.container("web")
+    status = docker("exec", web, "cat", "/proc/1/status").stdout
+    assert [line.split()[1] for line in status.splitlines() if line.startswith("Uid:")] != ["0"]
+    assert inspect(web, "{{.Config.User}}") not in ("", "0", "root")
+    assert inspect(web, "{{.HostConfig.RestartPolicy.Name}}") == "unless-stopped"
+
+
+def test_compose_message_survives_down_and_up(stack):
+    stack.up()
+    message = f"kept by the named volume {unique()}"
+    assert http("POST", stack.url, message)[0] == 201
+    stack.compose("down")
+    assert stack.volumes(), "`down` without -v must keep the named volume"
+    stack.up()
+    assert http("GET", stack.url)[1].splitlines()[-1] == message
+
+
+def test_compose_down_v_removes_the_data(stack):
+    stack.up()
+    message = f"gone with the volume {unique()}"
+    assert http("POST", stack.url, message)[0] == 201
+    stack.compose("down", "-v")
+    assert stack.volumes() == []
+    stack.up()  # a new volume: first init again, fixtures only
+    body = http("GET", stack.url)[1]
+    assert message not in body
+    assert body.splitlines()[0] == "Welcome to the Docker workshop!"
+
