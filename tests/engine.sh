@@ -13,6 +13,11 @@ TIMEOUT=${ENGINE_TIMEOUT:-90}
 
 answers() { timeout 10 docker info >/dev/null 2>&1; }
 
+running() {  # pid: a live dockerd (an exited one waiting for its parent is a zombie)
+    [ "$(cat "/proc/$1/comm" 2>/dev/null)" = dockerd ] \
+        && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status"
+}
+
 fail() { echo "engine: $*" >&2; exit 1; }
 
 start() {
@@ -40,12 +45,16 @@ start() {
             echo "engine: dockerd answers (pid $(cat "$PIDFILE"))"
             return
         fi
-        kill -0 "$(cat "$PIDFILE")" 2>/dev/null || break
+        running "$(cat "$PIDFILE")" || break
         sleep 1
     done
     tail -n 20 "$LOG" >&2
-    stop
-    fail "dockerd did not answer within ${TIMEOUT}s (log above, full log: $LOG)"
+    if running "$(cat "$PIDFILE")"; then
+        stop
+        fail "dockerd did not answer within ${TIMEOUT}s (log above, full log: $LOG)"
+    fi
+    rm -f "$PIDFILE"
+    fail "dockerd exited without answering (log above, full log: $LOG)"
 }
 
 stop() {
@@ -55,14 +64,14 @@ stop() {
     fi
     local pid
     pid=$(cat "$PIDFILE")
-    if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
+    if running "$pid"; then
         echo "engine: stopping dockerd (pid $pid)"
         kill -TERM "$pid"
         for _ in $(seq 30); do
-            kill -0 "$pid" 2>/dev/null || break
+            running "$pid" || break
             sleep 1
         done
-        kill -0 "$pid" 2>/dev/null && fail "dockerd (pid $pid) still runs 30s after SIGTERM"
+        ! running "$pid" || fail "dockerd (pid $pid) still runs 30s after SIGTERM"
     fi
     rm -f "$PIDFILE"
 }
