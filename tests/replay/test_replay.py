@@ -7,6 +7,11 @@ Tests in this module run in file order and share one VM: a failed step fails the
 steps after it (they say so), rather than skipping them.
 """
 
+import json
+import os
+import statistics
+import time
+
 import pytest
 
 from exercises import commands
@@ -14,6 +19,7 @@ from settings import S
 
 pytestmark = [pytest.mark.vm, pytest.mark.docker]
 broken = []  # the first step that failed
+TIMINGS = os.environ.get("REPLAY_TIMINGS")  # bench/bench_steps.sh: where to write timings
 
 
 def check(terminal, step):
@@ -25,6 +31,7 @@ def replay(terminal, step):
     if broken:
         pytest.fail(f"not replayed: {broken[0]} failed before it")
     broken.append(f"step {step}")  # removed again when the step passes
+    started = time.monotonic()
     for command in commands(step):
         if command.action == "background":
             status, output = terminal.background(command.text, f"/tmp/replay-step-{step}.log")
@@ -38,9 +45,31 @@ def replay(terminal, step):
             assert status != 0, f"step {step}: `{command.text}` should fail:\n{output}"
         else:
             assert status == 0, f"step {step}: `{command.text}` exited {status}:\n{output}"
+    replayed = time.monotonic() - started
     status, output = check(terminal, step)
+    if status:  # what the background server said helps
+        output += "\n" + terminal.run("tail -n 20 /tmp/replay-step-*.log")[1]
     assert status == 0, f"`workshop check {step}` failed right after step {step}:\n{output}"
     broken.clear()
+    if TIMINGS:
+        record(terminal, step, replayed)
+
+
+def record(terminal, step, replayed):
+    """For bench/: time `workshop check N` five times as the learner runs it."""
+    seconds = []
+    for _ in range(5):
+        start = time.monotonic()
+        check(terminal, step)
+        seconds.append(time.monotonic() - start)
+    line = {
+        "step": step,
+        "replay_s": round(replayed, 1),
+        "check_median_s": round(statistics.median(seconds), 2),
+        "check_max_s": round(max(seconds), 2),
+    }
+    with open(TIMINGS, "a") as out:
+        out.write(json.dumps(line) + "\n")
 
 
 def wrong_state(terminal, step, break_it, message, put_back):
