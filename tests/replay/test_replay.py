@@ -223,3 +223,10 @@ def test_step_7_fails_with_a_replica_missing(terminal):
             "--format '{{.Replicas}}')\" = 3/3",
         ],
     )
+
+
+def test_status_shows_every_step_passed(terminal):
+    if broken:
+        pytest.fail(f"not tried: {broken[0]} failed before it")
+    status, output = terminal.run("workshop status", timeout=300)
+    assert status == 0 and "Progress: 8/8 steps passed" in output, output
