@@ -1,0 +1,280 @@
+"""The stand-in VM: what `vagrant up` gives a learner, as a container on this machine.
+
+VirtualBox cannot run here, so the VM is a Debian 12 container with systemd as PID 1
+and its own Docker engine inside, provisioned by the real playbook exactly as the
+Vagrantfile's ansible_local provisioner does it: the project copied into VM_PROJECT_DIR
+(the synced folder), Debian's `ansible` installed with apt, then `ansible-playbook`
+run by the vagrant user from the project folder.
+
+    with booted_vm() as vm:              # a fresh, unprovisioned VM
+        vm.copy_project()
+        vm.install_ansible()
+        run = vm.provision()             # -> PlaybookRun (recap, seconds, output)
+        vm.learner("python3 server.py")  # as vagrant, login shell, in the project
+
+Fixtures (import them into a conftest.py: `from vm.standin_vm import standin_vm`):
+- standin_vm: one provisioned VM for the whole session (read-only use, please).
+- vm_factory: `with vm_factory.fresh() as vm:` boots a clone of the provisioned VM that a
+  test may change at will (the exercises' replay); it is removed afterwards.
+"""
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from settings import PROJECT, S
+
+IMAGE_DIR = PROJECT / "tests" / "vm" / "image"
+BASE_IMAGE = "docker-workshop-standin/debian:12"  # tests/standins/build.sh makes it
+IMAGE_REPO = "docker-workshop-vm-standin"
+LABEL = "org.docker-workshop.vm-standin"  # on everything made here, for cleanup
+
+# systemd as PID 1 (--privileged fails on this machine), plus seccomp=unconfined: the
+# VM's own Docker engine starts containers with runc, which needs the keyctl calls
+# that Docker's default seccomp profile blocks ("unable to join session keyring").
+SYSTEMD_FLAGS = [
+    "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE", "--cgroupns=host",
+    "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
+    "--security-opt", "seccomp=unconfined",
+]
+# The playbook's offline mode: Debian's docker.io and docker-compose instead of
+# Docker's repository, and no image pulls (no registry answers here).
+OFFLINE_VARS = {"workshop_docker_source": "debian", "workshop_pull_images": False}
+# What ansible_local writes into the VM and runs (Vagrant 2.3's plugins/provisioners/ansible).
+INVENTORY = "/tmp/vagrant-ansible/inventory/vagrant_ansible_local_inventory"
+NOT_SYNCED = {".git", ".venv", ".vagrant", "__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+def docker(*args, check=True, timeout=600, **kwargs):
+    return subprocess.run(["docker", *map(str, args)], check=check, timeout=timeout,
+                          capture_output=True, text=True, **kwargs)
+
+
+def image_exists(name):
+    return docker("image", "inspect", name, check=False).returncode == 0
+
+
+def vm_image():
+    """The stand-in VM's image, built only when its inputs changed (cached by their hash)."""
+    if not image_exists(BASE_IMAGE):
+        raise RuntimeError(f"{BASE_IMAGE} is missing: run tests/standins/build.sh")
+    digest = hashlib.sha256(docker("image", "inspect", "-f", "{{.Id}}", BASE_IMAGE).stdout
+                            .encode())
+    for path in sorted(IMAGE_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(IMAGE_DIR).as_posix().encode() + path.read_bytes())
+    image = f"{IMAGE_REPO}:{digest.hexdigest()[:16]}"
+    if not image_exists(image):
+        docker("build", "--build-arg", f"BASE={BASE_IMAGE}", "--label", LABEL, "-t", image,
+               IMAGE_DIR, env={**os.environ, "DOCKER_BUILDKIT": "0"},
+               timeout=900)
+    return image
+
+
+@dataclass
+class PlaybookRun:
+    returncode: int
+    output: str
+    seconds: float
+
+    @property
+    def recap(self):
+        """The PLAY RECAP counters of the host, e.g. {"ok": 40, "changed": 0, "failed": 0}."""
+        line = re.search(r"^default\s*:\s*(ok=.*)$", self.output, re.M)
+        if not line:
+            return {}
+        return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line.group(1))}
+
+    def changed_tasks(self):
+        """Names of the tasks that reported `changed` (for a readable assertion message)."""
+        names, task = [], None
+        for line in self.output.splitlines():
+            if line.startswith(("TASK [", "RUNNING HANDLER [")):
+                task = line.split("[", 1)[1].rsplit("]", 1)[0]
+            elif line.startswith("changed:"):
+                names.append(f"{task}: {line}")
+        return names
+
+
+class StandinVM:
+    def __init__(self, image):
+        self.image = image
+        suffix = uuid.uuid4().hex[:8]
+        self.name = f"workshop-vm-{suffix}"
+        self.network = f"workshop-vm-net-{suffix}"
+        self.volume = f"workshop-vm-docker-{suffix}"
+        self.project_dir = S["VM_PROJECT_DIR"]
+        self.runs = []  # every PlaybookRun, in order
+
+    # -- life cycle -------------------------------------------------------------------
+    def start(self, timeout=120):
+        # Its own network: the host's docker0 has 172.17.0.0/16, which the VM's own
+        # engine needs for its docker0 (172.17.0.1, where PostgreSQL listens).
+        docker("network", "create", "--label", LABEL, self.network)
+        # The VM's /var/lib/docker on a volume: its engine can use overlay2 there.
+        docker("volume", "create", "--label", LABEL, self.volume)
+        docker("run", "-d", "--name", self.name, "--hostname", "docker-workshop",
+               "--label", LABEL, "--network", self.network, *SYSTEMD_FLAGS,
+               "-v", f"{self.volume}:/var/lib/docker", self.image)
+        return self.wait_for_boot(timeout)
+
+    def reboot(self, timeout=120):
+        """Restart the VM (the container): systemd boots it again, services and all."""
+        docker("restart", self.name)
+        return self.wait_for_boot(timeout)
+
+    def wait_for_boot(self, timeout=120):
+        deadline = time.monotonic() + timeout
+        while True:  # until systemd has started every unit (or gave up on some)
+            result = self.run("systemctl is-system-running --wait", check=False, timeout=timeout)
+            state = result.stdout.strip()
+            if state in ("running", "degraded"):
+                return self
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the stand-in VM did not boot ({state} {result.stderr}):"
+                                   f"\n{self.logs()}")
+            time.sleep(0.5)
+
+    def remove(self):
+        docker("rm", "-f", "-v", self.name, check=False)
+        docker("volume", "rm", "-f", self.volume, check=False)
+        docker("network", "rm", self.network, check=False)
+
+    def logs(self):
+        return self.run("journalctl -b --no-pager | tail -n 60", check=False).stdout
+
+    @property
+    def ip(self):
+        """The VM's address on its network (the private network of the real VM)."""
+        return docker("inspect", "-f",
+                      "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                      self.name).stdout.strip()
+
+    # -- running commands -----------------------------------------------------------
+    def run(self, command, user="root", workdir=None, check=True, timeout=600, input=None):
+        """Run a shell command in the VM in a login shell (as `vagrant ssh -c` does)."""
+        args = ["exec", *(["-i"] if input is not None else []), "-u", user]
+        if workdir:
+            args += ["-w", workdir]
+        result = docker(*args, self.name, "bash", "-lc", command, check=False,
+                        timeout=timeout, input=input)
+        if check and result.returncode:
+            raise AssertionError(f"`{command}` as {user} in the VM exited "
+                                 f"{result.returncode}:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def learner(self, command, **kwargs):
+        """Run a command as the learner does after `vagrant ssh` and `cd docker-workshop`."""
+        return self.run(command, user="vagrant", workdir=self.project_dir, **kwargs)
+
+    def host(self, user=None):
+        """A testinfra host for this VM (its docker backend)."""
+        import testinfra
+
+        return testinfra.get_host(f"docker://{user + '@' if user else ''}{self.name}")
+
+    # -- what Vagrant does at `vagrant up` ------------------------------------------
+    def copy_project(self, source=PROJECT):
+        """Copy the project into VM_PROJECT_DIR, owned by vagrant, as the synced folder."""
+        excludes = [f"--exclude=./{name}" for name in sorted(NOT_SYNCED)]
+        excludes += ["--exclude=__pycache__", "--exclude=*.pyc"]
+        tar = subprocess.run(["tar", "-C", source, *excludes, "-cf", "-", "."],
+                             check=True, capture_output=True)
+        self.run(f"mkdir -p {self.project_dir}", user="vagrant")
+        subprocess.run(["docker", "exec", "-i", "-u", "vagrant", self.name,
+                        "tar", "-C", self.project_dir, "-xf", "-"],
+                       input=tar.stdout, check=True, capture_output=True)
+
+    def install_ansible(self):
+        """Debian's ansible package, installed as ansible_local's install_mode :default does."""
+        self.run("apt-get update -y -qq && DEBIAN_FRONTEND=noninteractive apt-get install "
+                 "-y -qq --option 'Dpkg::Options::=--force-confold' ansible", timeout=900)
+
+    def provision(self, extra_vars=None, timeout=1500):
+        """Run the playbook as ansible_local does: as vagrant, from the project folder."""
+        extra_vars = OFFLINE_VARS if extra_vars is None else extra_vars
+        self.run(f"mkdir -p {INVENTORY.rsplit('/', 1)[0]} && "
+                 f"echo 'default ansible_connection=local' > {INVENTORY}", user="vagrant")
+        command = ("PYTHONUNBUFFERED=1 ansible-playbook --limit=default "
+                   f"--inventory-file={INVENTORY} "
+                   f"--extra-vars='{json.dumps(extra_vars)}' provisioning/playbook.yml")
+        start = time.monotonic()
+        result = self.learner(command, check=False, timeout=timeout)
+        run = PlaybookRun(result.returncode, result.stdout + result.stderr,
+                          time.monotonic() - start)
+        self.runs.append(run)
+        return run
+
+    # -- for the exercises ----------------------------------------------------------
+    def load_images(self, *names):
+        """Copy images from this machine's engine into the VM's engine (no registry here)."""
+        for name in names:
+            save = subprocess.Popen(["docker", "save", name], stdout=subprocess.PIPE)
+            load = subprocess.run(["docker", "exec", "-i", self.name, "docker", "load"],
+                                  stdin=save.stdout, capture_output=True, text=True)
+            save.stdout.close()
+            if save.wait() or load.returncode:
+                raise RuntimeError(f"could not load {name} into the VM: {load.stderr}")
+
+    def snapshot(self):
+        """Commit the VM's disk (not its Docker volume) to an image; returns its name."""
+        image = f"{IMAGE_REPO}-snapshot:{uuid.uuid4().hex[:8]}"
+        docker("commit", "-c", "LABEL " + LABEL + "=snapshot", self.name, image)
+        return image
+
+
+@contextlib.contextmanager
+def booted_vm(image=None):
+    """A running stand-in VM, removed on exit even when the test fails."""
+    vm = StandinVM(image or vm_image())
+    try:
+        yield vm.start()
+    finally:
+        vm.remove()
+
+
+def provisioned(vm):
+    """Do what `vagrant up` does to a booted VM: sync the folder, install Ansible, provision."""
+    vm.copy_project()
+    vm.install_ansible()
+    return vm.provision()
+
+
+@pytest.fixture(scope="session")
+def standin_vm():
+    """One VM, provisioned once (its first PlaybookRun is `standin_vm.runs[0]`)."""
+    with booted_vm() as vm:
+        run = provisioned(vm)
+        if run.returncode:
+            pytest.fail(f"the first provisioning run failed:\n{run.output[-6000:]}")
+        yield vm
+
+
+class VMFactory:
+    def __init__(self, source):
+        self.source = source
+        self.snapshot = None
+
+    @contextlib.contextmanager
+    def fresh(self):
+        """A new VM booted from the provisioned VM's disk; removed on exit."""
+        if self.snapshot is None:
+            self.snapshot = self.source.snapshot()
+        with booted_vm(self.snapshot) as vm:
+            yield vm
+
+
+@pytest.fixture(scope="session")
+def vm_factory(standin_vm):
+    factory = VMFactory(standin_vm)
+    yield factory
+    if factory.snapshot:
+        docker("rmi", "-f", factory.snapshot, check=False)

@@ -1,0 +1,203 @@
+"""The learner's VM after `vagrant up`, proven on the stand-in VM (tests/vm/standin_vm.py).
+
+The real playbook runs in a Debian 12 container with systemd and its own Docker engine,
+twice; then these tests check what a learner finds after `vagrant ssh`.
+"""
+
+import contextlib
+import shlex
+
+import pytest
+
+from settings import S
+
+pytestmark = pytest.mark.vm
+
+PG_CONFIG = "/etc/postgresql/15/main"
+PG_CLUSTER = "postgresql@15-main"
+BRIDGE = "172.17.0.1"  # the VM's docker0, fixed by the playbook (docker_bridge_address)
+VENV = "/opt/docker-workshop/venv"
+PSQL = (f"PGPASSWORD={S['DB_PASSWORD']} psql -X -h localhost -p {S['DB_PORT']} "
+        f"-U {S['DB_USER']} -d {S['DB_NAME']} -tA")
+
+
+def postgres_addresses(vm):
+    """The addresses PostgreSQL listens on, e.g. {"127.0.0.1", "172.17.0.1"}."""
+    out = vm.run(f"ss -Hltn 'sport = :{S['DB_PORT']}'").stdout
+    return {line.split()[3].rsplit(":", 1)[0].strip("[]") for line in out.splitlines()}
+
+
+def assert_listens_where_it_should(vm):
+    addresses = postgres_addresses(vm)
+    assert {"127.0.0.1", BRIDGE} <= addresses, f"PostgreSQL listens on {addresses}"
+    assert addresses <= {"127.0.0.1", "::1", BRIDGE}, f"PostgreSQL listens on {addresses}"
+
+
+def messages(vm):
+    return vm.learner(f"{PSQL} -c 'SELECT content FROM messages ORDER BY id'").stdout
+
+
+@contextlib.contextmanager
+def server(vm):
+    """`python3 server.py` started by the learner in the project folder."""
+    pid = vm.learner("nohup python3 server.py > /tmp/server.log 2>&1 & echo $!").stdout.strip()
+    try:
+        vm.learner(f"for i in $(seq 50); do curl -sf localhost:{S['WEB_PORT']}/health "
+                   "> /dev/null && exit 0; sleep 0.2; done; cat /tmp/server.log; exit 1")
+        yield
+    finally:
+        vm.run(f"kill {pid}; tail -n 20 /tmp/server.log", check=False)
+
+
+def test_first_provisioning_run_succeeds(standin_vm):
+    first = standin_vm.runs[0]
+    assert first.returncode == 0, first.output[-6000:]
+    assert first.recap["failed"] == 0
+    assert first.recap["changed"] > 0
+
+
+def test_second_run_changes_nothing(standin_vm):
+    second = standin_vm.provision()
+    assert second.returncode == 0, second.output[-6000:]
+    assert second.recap["changed"] == 0, second.changed_tasks()
+    assert second.recap["failed"] == 0
+
+
+def test_postgresql_enabled_and_running(standin_vm):
+    host = standin_vm.host()
+    assert host.service("postgresql").is_enabled  # Debian starts every cluster through it
+    assert host.service(PG_CLUSTER).is_running
+
+
+def test_postgresql_listens_on_localhost_and_the_docker_bridge_only(standin_vm):
+    assert_listens_where_it_should(standin_vm)
+    # Nothing answers on the VM's own network address (VirtualBox's private network).
+    refused = standin_vm.run(f"timeout 5 bash -c '</dev/tcp/{standin_vm.ip}/{S['DB_PORT']}'",
+                             check=False)
+    assert refused.returncode != 0
+
+
+def test_logins_need_the_md5_password(standin_vm):
+    wrong = standin_vm.learner(PSQL.replace(S["DB_PASSWORD"], "wrong", 1) + " -c 'SELECT 1'",
+                               check=False)
+    assert wrong.returncode != 0
+    assert "password authentication failed" in wrong.stderr
+    # Stored as md5, the only hash server.py's driver can log in with.
+    stored = standin_vm.run(f"sudo -u postgres psql -tAc \"SELECT left(rolpassword, 3) "
+                            f"FROM pg_authid WHERE rolname = '{S['DB_USER']}'\"").stdout
+    assert stored.strip() == "md5"
+
+
+def test_database_and_table_present(standin_vm):
+    assert "Welcome to the Docker workshop!" in messages(standin_vm)
+
+
+def test_postgresql_data_outside_the_synced_folder(standin_vm):
+    data = standin_vm.run("sudo -u postgres psql -tAc 'SHOW data_directory'").stdout.strip()
+    assert data.startswith("/var/lib/postgresql/")
+    assert not data.startswith(standin_vm.project_dir)
+
+
+def test_learner_runs_server_py(standin_vm):
+    """Step 0: `python3 server.py`, then GET and POST with curl, inside the VM."""
+    web = f"http://localhost:{S['WEB_PORT']}"
+    with server(standin_vm):
+        posted = standin_vm.learner(f"curl -s -w ' %{{http_code}}' -XPOST {web} "
+                                    "-d 'Hello from the VM test'").stdout
+        assert posted.endswith(" 201")
+        listed = standin_vm.learner(f"curl -s {web}").stdout
+        assert "Welcome to the Docker workshop!" in listed
+        assert "Hello from the VM test" in listed
+
+
+def test_pip_uninstall_py_postgresql_needs_no_sudo(standin_vm):
+    """The workshop's experiment: the VM's server breaks, without sudo."""
+    try:
+        standin_vm.learner("pip uninstall -y py-postgresql")
+        broken = standin_vm.learner("timeout 10 python3 server.py", check=False)
+        assert broken.returncode != 0
+        assert "No module named 'postgresql'" in broken.stderr
+    finally:
+        standin_vm.learner("pip install -q -r requirements.txt", timeout=300)
+    standin_vm.learner("python3 -c 'import postgresql'")
+
+
+def test_learners_python_is_the_workshop_venv(standin_vm):
+    assert standin_vm.learner("command -v python3 pip").stdout.split() == [
+        f"{VENV}/bin/python3", f"{VENV}/bin/pip"]
+    # The venv belongs to the learner; the system's Python is left to apt (PEP 668).
+    assert standin_vm.host().file(VENV).user == "vagrant"
+
+
+def test_the_vms_own_docker_engine_serves_the_learner(standin_vm):
+    host = standin_vm.host()
+    assert host.service("docker").is_running
+    assert host.service("docker").is_enabled
+    assert "docker" in host.user("vagrant").groups
+    # Without sudo; and it is the VM's engine, not this machine's.
+    name = standin_vm.learner("docker info --format '{{.Name}} {{.Driver}}'").stdout.split()
+    assert name == ["docker-workshop", "overlay2"]
+    assert standin_vm.learner("ip -4 -o addr show docker0").stdout.split()[3] == f"{BRIDGE}/16"
+    # Offline mode installs Debian's Compose v1.
+    assert standin_vm.learner("docker-compose version --short").returncode == 0
+
+
+def test_a_container_reaches_postgresql_over_the_docker_bridge(standin_vm):
+    """Step 3's path: server.py in a container, the database on the VM at the bridge."""
+    image = S["PYTHON_IMAGE"]
+    standin_vm.load_images(image)
+    purelib = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    site = standin_vm.learner(f'python3 -c "{purelib}"').stdout.strip()
+    name = f"vm-test-web-{standin_vm.name}"
+    # The image has no py-postgresql: lend it the VM's (pure Python) copy.
+    standin_vm.learner(
+        f"docker run -d --name {name} -p 8081:{S['WEB_PORT']} "
+        f"-v \"$PWD/server.py:/app/server.py:ro\" -v {site}:/deps:ro -e PYTHONPATH=/deps "
+        f"-e POSTGRES_HOST={BRIDGE} {shlex.quote(image)} python /app/server.py")
+    try:
+        answer = standin_vm.learner(
+            "for i in $(seq 50); do curl -sf localhost:8081 && exit 0; sleep 0.2; done; exit 1",
+            check=False)
+        logs = standin_vm.learner(f"docker logs {name}", check=False)
+        assert answer.returncode == 0, logs.stdout + logs.stderr
+        assert "Welcome to the Docker workshop!" in answer.stdout
+    finally:
+        standin_vm.learner(f"docker rm -f {name}", check=False)
+
+
+def test_step_check_tools_and_the_workshop_command(standin_vm):
+    standin_vm.learner("python3 -c 'import pytest, testinfra, psycopg2'")
+    host = standin_vm.host()
+    workshop = host.file("/usr/local/bin/workshop")
+    assert workshop.is_file and workshop.mode == 0o755
+    assert workshop.contains(f"{VENV}/bin/python {standin_vm.project_dir}/tests/steps/workshop.py")
+    assert standin_vm.learner("command -v workshop").stdout.strip() == "/usr/local/bin/workshop"
+
+
+def test_reboot_keeps_postgresql_on_the_docker_bridge(standin_vm):
+    """PostgreSQL starts after Docker, once the bridge's address exists."""
+    standin_vm.reboot()
+    assert_listens_where_it_should(standin_vm)
+
+
+def test_provisioning_repairs_a_drifted_vm(standin_vm):
+    """Idempotence is not 'nothing ever changes': a broken VM is noticed and repaired."""
+    vm = standin_vm
+    vm.run(f"echo 'host all all 0.0.0.0/0 trust' >> {PG_CONFIG}/pg_hba.conf")
+    vm.run(f"sed -i \"s/^listen_addresses = .*/listen_addresses = '*'/\" "
+           f"{PG_CONFIG}/conf.d/docker-workshop.conf && systemctl restart {PG_CLUSTER}")
+    vm.run("gpasswd -d vagrant docker")
+    vm.learner(f"{PSQL} -c 'DELETE FROM messages'")
+    with pytest.raises(AssertionError):  # the check above sees the wrong state
+        assert_listens_where_it_should(vm)
+
+    run = vm.provision()
+    assert run.returncode == 0, run.output[-6000:]
+    changed = "\n".join(run.changed_tasks())
+    for task in ("Configure PostgreSQL", "Allow md5 password logins", "use docker without sudo",
+                 "Create the table and the first messages", "Restart PostgreSQL"):
+        assert task in changed
+    assert_listens_where_it_should(vm)
+    assert "trust" not in vm.run(f"grep -v '^#' {PG_CONFIG}/pg_hba.conf").stdout
+    assert "docker" in vm.host().user("vagrant").groups
+    assert "Welcome to the Docker workshop!" in messages(vm)
