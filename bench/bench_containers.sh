@@ -31,7 +31,7 @@ size_mb() { docker image inspect -f '{{.Size}}' "$1" | awk '{printf "%.0f", $1 /
 base=$(env_get PYTHON_IMAGE)
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $(nproc) cores," \
      "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)," \
-     "$(. /etc/os-release; echo "$PRETTY_NAME"), Docker $(docker version -f '{{.Server.Version}}')," \
+     "$(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release), Docker $(docker version -f '{{.Server.Version}}')," \
      "$("${compose[@]}" version --short 2>/dev/null || "${compose[@]}" version | head -1)"
 standin=$(docker image inspect -f '{{ index .Config.Labels "org.docker-workshop.standin.inputs" }}' "$base")
 [ -n "$standin" ] && [ "$standin" != "<no value>" ] && echo "note: $base is the offline stand-in"

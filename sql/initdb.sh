@@ -4,9 +4,9 @@
 # temporary server listening on the socket only. This runs the two SQL files exactly as
 # step 4 does by hand: in order, each as the right user. Names come from .env, passed by
 # docker-compose.yml as DB_NAME, DB_USER, DB_PASSWORD.
-set -eu
+# `|| exit 1` stops the first init on an error, whether the image runs or sources this.
 
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
-    -f /sql/create_db.sql
+    -f /sql/create_db.sql || exit 1
 PGPASSWORD="$DB_PASSWORD" psql -v ON_ERROR_STOP=1 --username "$DB_USER" --dbname "$DB_NAME" \
-    -f /sql/create_schema_and_fixtures.sql
+    -f /sql/create_schema_and_fixtures.sql || exit 1

@@ -26,8 +26,9 @@ start() {
         return
     fi
     if ! command -v dockerd >/dev/null; then
-        [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-            || fail "dockerd is missing; install docker.io (needs root on Debian/Ubuntu)"
+        if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+            fail "dockerd is missing; install docker.io (needs root on Debian/Ubuntu)"
+        fi
         echo "engine: installing docker.io"
         export DEBIAN_FRONTEND=noninteractive
         apt-get install -y docker.io || { apt-get update && apt-get install -y docker.io; }

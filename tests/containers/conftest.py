@@ -25,7 +25,7 @@ def engine():
 
 
 class Made:
-    """What a test created, removed in reverse order by the `made` fixture."""
+    """What a test created; the `made` fixture removes it all afterwards."""
 
     def __init__(self):
         self.things = []
@@ -44,10 +44,13 @@ class Made:
         return name
 
     def remove(self):
-        for kind, name in reversed(self.things):
-            args = {"container": ["rm", "-f", "-v"], "image": ["image", "rm", "-f"],
-                    "volume": ["volume", "rm", "-f"]}[kind]
-            docker(*args, name, check=False)
+        """Containers first (they hold images and volumes), then images, then volumes."""
+        commands = {"container": ["rm", "-f", "-v"], "image": ["image", "rm", "-f"],
+                    "volume": ["volume", "rm", "-f"]}
+        for kind in commands:
+            for thing, name in reversed(self.things):
+                if thing == kind:
+                    docker(*commands[kind], name, check=False)
 
 
 @pytest.fixture

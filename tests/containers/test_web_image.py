@@ -1,7 +1,7 @@
 """The web image (Dockerfile) on the real engine: steps 1 to 3 of the workshop."""
 
 import pytest
-from dockertools import docker, free_port, http, inspect, ip_of, setup_workshop_db, wait_for
+from dockertools import docker, free_port, http, inspect, ip_of, setup_workshop_db, unique, wait_for
 from dockertools import wait_for_http as wait_http
 
 from settings import PROJECT
@@ -52,7 +52,7 @@ def test_run_with_mount_env_and_port_serves_get_and_post_against_postgres_by_ip(
     run_web(made, web_image, "-p", f"{port}:8080", "-e", f"POSTGRES_HOST={ip_of(db)}")
     url = f"http://127.0.0.1:{port}/"
     wait_http(url)
-    message = f"Hello world {made.things[-1][1]}"
+    message = f"Hello world {unique()}"
     assert http("POST", url, message)[0] == 201
     status, body = http("GET", url)
     assert status == 200

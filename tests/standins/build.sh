@@ -82,7 +82,12 @@ standin() {  # image dir
         return
     fi
     echo "$image: cannot be pulled, building the stand-in from $dir"
-    DOCKER_BUILDKIT=0 docker build -q --label "$LABEL=$want" -t "$image" "$dir" >/dev/null
+    local out
+    if ! out=$(DOCKER_BUILDKIT=0 docker build --label "$LABEL=$want" -t "$image" "$dir" 2>&1)
+    then
+        echo "$out" >&2
+        return 1
+    fi
 }
 
 base

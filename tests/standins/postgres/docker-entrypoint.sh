@@ -63,6 +63,7 @@ if [ -z "$(sql --dbname postgres --tuples-only --set db="$POSTGRES_DB" \
         <<< "SELECT 1 FROM pg_database WHERE datname = :'db'")" ]; then
     sql --dbname postgres --set db="$POSTGRES_DB" <<< 'CREATE DATABASE :"db"'
 fi
+# shellcheck disable=SC1090  # sources the user's scripts
 for f in /docker-entrypoint-initdb.d/*; do
     case "$f" in
         *.sh) if [ -x "$f" ]; then echo "$0: running $f"; "$f"
