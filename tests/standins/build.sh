@@ -91,6 +91,6 @@ standin() {  # image dir
 }
 
 base
-standin "$(env_get PYTHON_IMAGE)" python
-standin "$(env_get POSTGRES_IMAGE)" postgres
+standin "${PYTHON_IMAGE:-$(env_get PYTHON_IMAGE)}" python  # a variable set in the shell wins
+standin "${POSTGRES_IMAGE:-$(env_get POSTGRES_IMAGE)}" postgres
 docker image prune -f --filter "label=$LABEL" >/dev/null  # dangling old stand-ins
