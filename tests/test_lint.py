@@ -1,5 +1,6 @@
-"""The linters the project promises to be clean with: ruff, yamllint,
-ansible-lint (hadolint: tests/containers/test_container_files.py). Each runs on the real files; a missing linter fails (tests/run installs them)."""
+"""The linters the project promises to be clean with: ruff, yamllint, ansible-lint
+(hadolint: tests/containers/test_container_files.py). Each runs on the real files;
+a missing linter fails (tests/run installs them)."""
 
 import shutil
 import subprocess
