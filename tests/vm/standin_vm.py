@@ -76,6 +76,10 @@ def vm_image():
         docker("build", "--build-arg", f"BASE={BASE_IMAGE}", "--label", LABEL, "-t", image,
                IMAGE_DIR, env={**os.environ, "DOCKER_BUILDKIT": "0"},
                timeout=900)
+        # Older builds are of no use any more (one still in use stays: rmi refuses).
+        for old in docker("images", "-q", "--filter", f"reference={IMAGE_REPO}:*",
+                          "--filter", f"before={image}").stdout.split():
+            docker("rmi", old, check=False)
     return image
 
 
@@ -251,6 +255,10 @@ def provisioned(vm):
 @pytest.fixture(scope="session")
 def standin_vm():
     """One VM, provisioned once (its first PlaybookRun is `standin_vm.runs[0]`)."""
+    if docker("info", check=False).returncode:
+        pytest.skip("no Docker engine answers (tests/run starts one: tests/engine.sh)")
+    if not image_exists(BASE_IMAGE):
+        pytest.skip(f"{BASE_IMAGE} is missing (tests/run builds it: tests/standins/build.sh)")
     with booted_vm() as vm:
         run = provisioned(vm)
         if run.returncode:

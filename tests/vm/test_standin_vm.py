@@ -174,6 +174,14 @@ def test_step_check_tools_and_the_workshop_command(standin_vm):
     assert standin_vm.learner("command -v workshop").stdout.strip() == "/usr/local/bin/workshop"
 
 
+def test_a_fresh_clone_boots_provisioned(vm_factory):
+    """vm_factory.fresh() (the exercises' replay uses it): a clone booted from the VM's disk."""
+    with vm_factory.fresh() as clone:
+        assert_listens_where_it_should(clone)
+        assert "Welcome to the Docker workshop!" in messages(clone)
+        assert clone.learner("docker info --format '{{.Name}}'").stdout.strip() == "docker-workshop"
+
+
 def test_reboot_keeps_postgresql_on_the_docker_bridge(standin_vm):
     """PostgreSQL starts after Docker, once the bridge's address exists."""
     standin_vm.reboot()
