@@ -172,6 +172,8 @@ def test_step_check_tools_and_the_workshop_command(standin_vm):
     assert workshop.is_file and workshop.mode == 0o755
     assert workshop.contains(f"{VENV}/bin/python {standin_vm.project_dir}/tests/steps/workshop.py")
     assert standin_vm.learner("command -v workshop").stdout.strip() == "/usr/local/bin/workshop"
+    # The wrapper reaches the exercises' script (tests/steps/workshop.py) with the venv.
+    assert standin_vm.learner("workshop hint 0").stdout.strip()
 
 
 def test_a_fresh_clone_boots_provisioned(vm_factory):
