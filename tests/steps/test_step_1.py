@@ -1,7 +1,8 @@
 """Step 1: the web image is built and tagged from the project's Dockerfile."""
 
-from settings import S
 from steplib import image
+
+from settings import S
 
 
 def test_web_image_is_built(host):

@@ -1,7 +1,8 @@
 """Step 2: the image has no server.py, and the failed `docker run --rm` left nothing."""
 
-from settings import S
 from steplib import container, image
+
+from settings import S
 
 
 def test_web_image_exists(host):

@@ -2,8 +2,9 @@
 database's address in its environment; the VM's own py-postgresql is gone."""
 
 import pytest
-from settings import S
 from steplib import WEB_URL, container, db_host_of, http, mount_at, published_port, running
+
+from settings import S
 
 NAME = S["WEB_CONTAINER"]
 RUN_AGAIN = f"remove it with `docker rm -f {NAME}` and run step 3's `docker run -d` command"

@@ -2,8 +2,9 @@
 and the web container uses the container's database by its IP address."""
 
 import pytest
-from settings import S
 from steplib import WEB_URL, container, db_host_of, http, ip_address, messages, running
+
+from settings import S
 
 DB, WEB = S["DB_CONTAINER"], S["WEB_CONTAINER"]
 

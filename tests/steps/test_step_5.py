@@ -2,8 +2,9 @@
 database now runs from the committed image, and the web server reads it."""
 
 import pytest
-from settings import S
 from steplib import container, db_host_of, http, image, ip_address, messages, running
+
+from settings import S
 
 DB, WEB, COMMITTED = S["DB_CONTAINER"], S["WEB_CONTAINER"], S["DB_COMMIT_IMAGE"]
 HOST_DIR = "/srv/docker-workshop/pg_data"

@@ -2,8 +2,9 @@
 Compose labels; the data is in a named volume and survived `down` + `up`."""
 
 import pytest
-from settings import S
 from steplib import DB_DATA_DIR, compose_containers, env, http, mount_at, published_port
+
+from settings import S
 
 UP = "run `docker compose up -d` in ~/docker-workshop"
 

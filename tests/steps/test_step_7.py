@@ -8,8 +8,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from settings import S
 from steplib import WEB_URL, http, image
+
+from settings import S
 
 ARCHIVE = S["DB_COMMIT_IMAGE"].split(":")[0] + ".tar"  # docker-workshop-db.tar
 DEPLOY = "run `docker stack deploy -c exercises/files/stack.yml docker-workshop` (step 7)"
