@@ -54,7 +54,10 @@ BACKED_BY = {
     "Q6.1": [CLAIMS + "::test_compose_down_keeps_named_volumes_and_down_v_removes_them"],
     "Q6.2": [CLAIMS + "::test_compose_down_keeps_named_volumes_and_down_v_removes_them"],
     "Q6.3": [STEP.format(6) + "::test_web_finds_db_by_name", REPLAY + "::test_step_6_replays"],
-    "Q7.1": [CLAIMS + "::test_two_containers_cannot_publish_the_same_host_port"],
+    "Q7.1": [
+        CLAIMS + "::test_two_containers_cannot_publish_the_same_host_port",
+        CLAIMS + "::test_compose_scale_file_spreads_requests_over_three_web_containers",
+    ],
     "Q7.2": [STEP.format(7) + "::test_load_balancer_spreads_requests"],
     "Q7.3": [CLAIMS + "::test_save_and_load_restore_the_same_image_and_tag"],
 }

@@ -3,6 +3,7 @@ this machine. Everything made here has a unique name and is removed, pass or fai
 test_claims_map.py says which test backs which answer."""
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -225,3 +226,57 @@ def test_compose_down_keeps_named_volumes_and_down_v_removes_them(engine, name, 
         assert not volume_exists()
     finally:
         subprocess.run([*compose, "down", "-v"], capture_output=True, cwd=tmp_path)
+
+
+def test_compose_scale_file_spreads_requests_over_three_web_containers(engine, name):
+    """Step 7 and Q7.1: compose-scale.yml runs web=3 behind lb, the one published port."""
+    docker(
+        "build",
+        "-q",
+        "--build-arg",
+        f"PYTHON_IMAGE={PYTHON}",
+        "-t",
+        f"{name}:web",
+        PROJECT,
+        timeout=900,
+    )
+    port = free_port()
+    env = {**os.environ, "WEB_IMAGE": f"{name}:web", "WEB_PORT": str(port)}
+    compose = [
+        "docker-compose",
+        "-p",
+        name,
+        "--project-directory",
+        str(PROJECT),
+        "-f",
+        str(PROJECT / "exercises/files/compose-scale.yml"),
+    ]
+    try:
+        subprocess.run(
+            [*compose, "up", "-d", "--scale", "web=3"],
+            env=env,
+            cwd=PROJECT,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        backends, deadline = set(), time.monotonic() + 90
+        while len(backends) < 3 and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+                    backends.add(answer.headers["X-Backend"])
+            except OSError:
+                time.sleep(1)
+        assert len(backends) == 3, backends
+        published = docker(
+            "ps",
+            "--filter",
+            f"label=com.docker.compose.project={name}",
+            "--format",
+            '{{.Label "com.docker.compose.service"}} {{.Ports}}',
+        )
+        assert sorted(
+            line.split()[0] for line in published.stdout.splitlines() if "->" in line
+        ) == ["lb"]
+    finally:
+        subprocess.run([*compose, "down", "-v"], env=env, cwd=PROJECT, capture_output=True)
