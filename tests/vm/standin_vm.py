@@ -231,6 +231,7 @@ class StandinVM:
     def snapshot(self):
         """Commit the VM's disk (not its Docker volume) to an image; returns its name."""
         image = f"{IMAGE_REPO}-snapshot:{uuid.uuid4().hex[:8]}"
+        self.run("apt-get clean")  # downloaded .debs: 300 MB less to commit and boot from
         docker("commit", "-c", "LABEL " + LABEL + "=snapshot", self.name, image)
         return image
 
