@@ -4,7 +4,8 @@ import shutil
 import uuid
 
 import pytest
-from conftest import query
+
+from harness import query
 
 pytestmark = pytest.mark.browser
 

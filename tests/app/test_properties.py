@@ -6,6 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness import Server
+
 LIMIT = 64 * 1024
 MESSAGES = st.text(min_size=1, max_size=3000).filter(
     lambda text: text.strip() and "\x00" not in text)
@@ -13,8 +15,6 @@ MESSAGES = st.text(min_size=1, max_size=3000).filter(
 
 @pytest.fixture(scope="module")
 def shared_server(cluster):
-    from conftest import Server
-
     server = Server(cluster.server_env())
     yield server
     server.stop()

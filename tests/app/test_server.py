@@ -12,7 +12,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from conftest import query
+from harness import query
 from settings import PROJECT, S
 
 LIMIT = 64 * 1024

@@ -3,7 +3,8 @@
 import re
 
 import pytest
-from conftest import query
+
+from harness import query
 from pg import Cluster
 from settings import PROJECT, S
 
