@@ -75,6 +75,10 @@ class Database:
             host=self.config["POSTGRES_HOST"], port=int(self.config["POSTGRES_PORT"]),
             database=self.config["POSTGRES_DB"], user=self.config["POSTGRES_USER"],
             password=self.config["POSTGRES_PASSWORD"], connect_timeout=5,
+            # Debian's PostgreSQL turns TLS on with a self-signed certificate, which
+            # py-postgresql rejects without falling back. The workshop's database
+            # traffic stays inside the VM (loopback, Docker's bridge): no TLS.
+            sslmode="disable",
         )
 
     def run(self, sql, *params):

@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -265,6 +266,25 @@ def test_scram_password_fails_with_a_clear_503(own_cluster, start_server):
     assert "not available" in answer.text
     own_cluster.psql("-f", PROJECT / "sql/create_db.sql", "postgres")  # back to md5
     assert start_server(own_cluster.server_env()).request("GET", "/").status == 200
+
+
+def test_server_with_tls_on_and_a_self_signed_certificate_still_works(own_cluster,
+                                                                     start_server):
+    # Debian's postgresql package turns ssl on with its self-signed "snakeoil" certificate.
+    own_cluster.stop()
+    for name in ("server.key", "server.crt"):
+        assert not (own_cluster.data / name).exists()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=workshop-test", "-keyout", own_cluster.data / "server.key",
+                    "-out", own_cluster.data / "server.crt"], check=True, capture_output=True)
+    for name in ("server.key", "server.crt"):
+        shutil.chown(own_cluster.data / name, "postgres")
+        (own_cluster.data / name).chmod(0o600)
+    with open(own_cluster.data / "postgresql.conf", "a") as conf:
+        conf.write("ssl = on\n")
+    own_cluster.start()
+    assert "on" in own_cluster.psql("-Atc", "SHOW ssl", "postgres").stdout
+    assert start_server(own_cluster.server_env()).request("GET", "/health").status == 200
 
 
 def test_unpatched_driver_fails_on_debian_postgresql(cluster):
