@@ -5,6 +5,10 @@ import os
 
 import pytest
 
+# The stand-in VM's fixtures, registered once for tests/vm and tests/replay alike, so
+# that one session provisions one VM.
+from vm.standin_vm import standin_vm, vm_factory  # noqa: F401
+
 IN_CI = os.environ.get("CI") == "true"
 
 

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from vm.standin_vm import standin_vm, vm_factory  # noqa: F401 (fixtures)
 
 from settings import PROJECT, S
 
@@ -26,7 +25,7 @@ HOST_ONLY_NIC = (
 
 
 @pytest.fixture(scope="module")
-def learner_vm(vm_factory):  # noqa: F811
+def learner_vm(vm_factory):
     """A fresh VM as after `vagrant up`, with the images provisioning pulls in a real VM."""
     with vm_factory.fresh() as vm:
         vm.load_images(S["PYTHON_IMAGE"], S["POSTGRES_IMAGE"])

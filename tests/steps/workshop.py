@@ -40,7 +40,8 @@ def run_checks(steps, pytest_args=(), verbose=False):
     """Run the checks of `steps` in one pytest; {step: [(check, message or None)]}."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp, "report.xml")
-        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                   f"--confcutdir={STEPS_DIR}"]  # the checks' conftest only, not the suite's
         command += [f"--junitxml={report}", *pytest_args]
         command += [str(STEPS_DIR / f"test_step_{step}.py") for step in steps]
         done = subprocess.run(command, cwd=PROJECT, capture_output=not verbose, text=True)
