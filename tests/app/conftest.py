@@ -6,9 +6,8 @@ from harness import Server
 from pg import Cluster
 
 
-@pytest.fixture(scope="session")
-def cluster():
-    """One PostgreSQL for the session, with the workshop's database and fixtures."""
+def running_cluster():
+    """A PostgreSQL with the workshop's database and fixtures, removed afterwards."""
     pg = Cluster()
     pg.start()
     pg.create_workshop_db()
@@ -16,14 +15,9 @@ def cluster():
     pg.destroy()
 
 
-@pytest.fixture
-def own_cluster():
-    """A PostgreSQL of the test's own, for tests that stop and start it."""
-    pg = Cluster()
-    pg.start()
-    pg.create_workshop_db()
-    yield pg
-    pg.destroy()
+# One for the whole session, and one of a test's own for tests that stop and start it.
+cluster = pytest.fixture(running_cluster, scope="session", name="cluster")
+own_cluster = pytest.fixture(running_cluster, name="own_cluster")
 
 
 @pytest.fixture
