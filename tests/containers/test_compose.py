@@ -1,6 +1,6 @@
 """docker-compose.yml on the real engine (step 6): the whole stack under a unique project,
 host port and web image tag. Containers are found by their com.docker.compose.* labels,
-because Compose v1 names them proj_db_1 and v2 proj-db-1."""
+because Compose v1 names them proj_db_1 and v2 proj-db-1. Every test runs under both."""
 
 import os
 import subprocess
@@ -23,7 +23,8 @@ pytestmark = pytest.mark.docker
 
 
 class Stack:
-    def __init__(self):
+    def __init__(self, compose):
+        self.command = compose
         self.project = unique().replace("-", "")
         self.port = free_port()
         self.env = {**os.environ, "WEB_PORT": str(self.port),
@@ -32,7 +33,7 @@ class Stack:
 
     def compose(self, *args):
         result = subprocess.run(
-            [*compose_command(), "--project-directory", str(PROJECT), "-f",
+            [*self.command, "--project-directory", str(PROJECT), "-f",
              str(PROJECT / "docker-compose.yml"), "-p", self.project, *args],
             capture_output=True, text=True, env=self.env, timeout=600)
         assert result.returncode == 0, f"compose {args} failed:\n{result.stdout}{result.stderr}"
@@ -59,9 +60,9 @@ class Stack:
         docker("image", "rm", "-f", self.env["WEB_IMAGE"], check=False)
 
 
-@pytest.fixture(scope="module")
-def stack(engine):
-    stack = Stack()
+@pytest.fixture(scope="module", params=["v1", "v2"])
+def stack(engine, request):
+    stack = Stack(compose_command(request.param))
     yield stack
     stack.remove()
 

@@ -3,18 +3,19 @@ provisioned one, with its own Docker engine: the learner's names cannot collide 
 anything else on this machine."""
 
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from settings import PROJECT, S
+from settings import S
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from shell import Shell  # noqa: E402
 
-SHIM = PROJECT / "tests" / "replay" / "docker-compose-shim.sh"
-PLUGIN = "/usr/local/lib/docker/cli-plugins/docker-compose"
+# Compose v2, as a docker CLI plugin: tests/compose-v2.sh installed it on this machine.
+PLUGIN = Path("/usr/local/lib/docker/cli-plugins/docker-compose")
 # VirtualBox's host-only adapter, which a container has not: a second interface with
 # VM_IP, so that `docker swarm init --advertise-addr VM_IP` meets what it meets in a VM.
 HOST_ONLY_NIC = (
@@ -31,12 +32,12 @@ def learner_vm(vm_factory):
         vm.load_images(S["PYTHON_IMAGE"], S["POSTGRES_IMAGE"])
         vm.run(HOST_ONLY_NIC)
         if vm.run("docker compose version", user="vagrant", check=False).returncode:
-            # The test machine has Compose v1 only: see the shim's first lines.
-            vm.run(
-                f"mkdir -p {shlex.quote(str(Path(PLUGIN).parent))} && "
-                f"cat > {PLUGIN} && chmod 0755 {PLUGIN}",
-                input=SHIM.read_text(),
-            )
+            # Offline, the playbook installs Debian's docker.io, which has no Compose v2;
+            # a real VM gets it from Docker's repository. Give the VM this machine's v2.
+            assert PLUGIN.exists(), "Compose v2 is missing here: run tests/compose-v2.sh"
+            vm.run(f"mkdir -p {shlex.quote(str(PLUGIN.parent))}")
+            subprocess.run(["docker", "cp", str(PLUGIN), f"{vm.name}:{PLUGIN}"], check=True)
+            vm.run("docker compose version", user="vagrant")
         yield vm
 
 

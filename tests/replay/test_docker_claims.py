@@ -198,12 +198,12 @@ def test_save_and_load_restore_the_same_image_and_tag(engine, name, tmp_path):
 
 
 def test_compose_down_keeps_named_volumes_and_down_v_removes_them(engine, name, tmp_path):
-    """Q6.1 and Q6.2, with the Compose this machine has (v1.29: `docker-compose`)."""
+    """Q6.1 and Q6.2, with Compose v2 (`docker compose`), as in the VM."""
     (tmp_path / "docker-compose.yml").write_text(
         f"services:\n  app:\n    image: {PYTHON}\n    command: sleep 60\n"
         "    volumes: [data:/data]\nvolumes:\n  data:\n"
     )
-    compose = ["docker-compose", "-p", name, "--project-directory", str(tmp_path)]
+    compose = ["docker", "compose", "-p", name, "--project-directory", str(tmp_path)]
 
     def run(*args):
         return subprocess.run(
@@ -243,7 +243,8 @@ def test_compose_scale_file_spreads_requests_over_three_web_containers(engine, n
     port = free_port()
     env = {**os.environ, "WEB_IMAGE": f"{name}:web", "WEB_PORT": str(port)}
     compose = [
-        "docker-compose",
+        "docker",
+        "compose",
         "-p",
         name,
         "--project-directory",
