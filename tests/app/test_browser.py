@@ -28,9 +28,21 @@ def browser():
 
 
 def texts(browser):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    return [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#messages li")]
+    try:
+        return [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#messages li")]
+    except StaleElementReferenceException:  # the page was being replaced: read it again
+        return texts(browser)
+
+
+def wait_until_shown(browser, content):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 10).until(
+        lambda b: any(text.startswith(content) for text in texts(b)),
+        f"{content!r} never showed in the list")
 
 
 def test_page_lists_the_stored_messages(browser, server, cluster):
@@ -46,7 +58,7 @@ def test_form_posts_a_message_that_then_shows(browser, server, cluster):
     browser.get(f"http://127.0.0.1:{server.port}/")
     browser.find_element(By.NAME, "message").send_keys(content)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert any(text.startswith(content) for text in texts(browser))
+    wait_until_shown(browser, content)
     assert browser.current_url.rstrip("/").endswith(str(server.port))  # back on the list
     assert query(cluster, "SELECT count(*) FROM messages WHERE content = %s", content) == [(1,)]
 
