@@ -4,8 +4,8 @@ unique name (never a learner's name from .env) and is removed afterwards, pass o
 import subprocess
 
 import pytest
-from dockertools import ADMIN_PASSWORD, docker, unique, wait_until_ready
 
+from dockertools import ADMIN_PASSWORD, docker, unique, wait_until_ready
 from settings import PROJECT, S
 
 

@@ -6,17 +6,17 @@ import os
 import subprocess
 
 import pytest
+
 from dockertools import (
     compose_command,
     docker,
-    free_port,
     http,
     inspect,
     unique,
     wait_for,
     wait_for_http,
 )
-
+from pg import free_port
 from settings import PROJECT
 
 pytestmark = pytest.mark.docker

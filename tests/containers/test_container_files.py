@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dockertools import compose_command
 
+from dockertools import compose_command
 from settings import PROJECT, S
 
 DOCKERFILE = (PROJECT / "Dockerfile").read_text()

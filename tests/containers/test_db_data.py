@@ -5,6 +5,7 @@ by sql/ with psql from a container), does one thing to the container, and looks 
 """
 
 import pytest
+
 from dockertools import (
     ADMIN_PASSWORD,
     add_message,
@@ -16,7 +17,6 @@ from dockertools import (
     unique,
 )
 from dockertools import wait_until_ready as wait_ready
-
 from settings import S
 
 pytestmark = pytest.mark.docker

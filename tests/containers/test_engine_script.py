@@ -3,8 +3,8 @@ host's engine must never be stopped by a test). The container gets the capabilit
 nested dockerd needs and its own volume for /var/lib/docker."""
 
 import pytest
-from dockertools import docker
 
+from dockertools import docker
 from settings import PROJECT
 
 pytestmark = pytest.mark.docker

@@ -6,9 +6,9 @@ stops the first init."""
 import shutil
 
 import pytest
+
 from dockertools import ADMIN_PASSWORD, docker, inspect, ip_of, messages, sql, wait_for
 from dockertools import wait_until_ready as wait_ready
-
 from settings import PROJECT, S
 
 pytestmark = pytest.mark.docker

@@ -7,8 +7,8 @@ import subprocess
 import tarfile
 
 import pytest
-from dockertools import docker, inspect
 
+from dockertools import docker, inspect
 from settings import PROJECT
 
 pytestmark = pytest.mark.docker

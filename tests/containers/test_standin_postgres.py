@@ -6,8 +6,8 @@ the official postgres:15 elsewhere: both must pass.
 
 import psycopg2
 import pytest
-from dockertools import ADMIN_PASSWORD, docker, inspect, ip_of, sql, wait_for, wait_until_ready
 
+from dockertools import ADMIN_PASSWORD, docker, inspect, ip_of, sql, wait_for, wait_until_ready
 from settings import S
 
 pytestmark = pytest.mark.docker

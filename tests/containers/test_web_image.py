@@ -1,9 +1,10 @@
 """The web image (Dockerfile) on the real engine: steps 1 to 3 of the workshop."""
 
 import pytest
-from dockertools import docker, free_port, http, inspect, ip_of, setup_workshop_db, unique, wait_for
-from dockertools import wait_for_http as wait_http
 
+from dockertools import docker, http, inspect, ip_of, setup_workshop_db, unique, wait_for
+from dockertools import wait_for_http as wait_http
+from pg import free_port
 from settings import PROJECT
 
 pytestmark = pytest.mark.docker

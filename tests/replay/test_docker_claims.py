@@ -13,26 +13,14 @@ import uuid
 
 import pytest
 
+from dockertools import docker
+from pg import free_port
 from settings import PROJECT, S
 
 pytestmark = pytest.mark.docker
 PYTHON = S["PYTHON_IMAGE"]
 SERVE = ["python", "-m", "http.server", "8080"]  # any HTTP server on port 8080 will do
 
-
-def docker(*args, check=True, timeout=300):
-    result = subprocess.run(
-        ["docker", *map(str, args)], capture_output=True, text=True, timeout=timeout
-    )
-    if check and result.returncode:
-        raise AssertionError(f"docker {' '.join(map(str, args))}:\n{result.stderr}")
-    return result
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def answers(url, seconds=20):

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from dockertools import docker
 from settings import PROJECT, S
 
 IMAGE_DIR = PROJECT / "tests" / "vm" / "image"
@@ -51,11 +52,6 @@ OFFLINE_VARS = {"workshop_docker_source": "debian", "workshop_pull_images": Fals
 # What ansible_local writes into the VM and runs (Vagrant 2.3's plugins/provisioners/ansible).
 INVENTORY = "/tmp/vagrant-ansible/inventory/vagrant_ansible_local_inventory"
 NOT_SYNCED = {".git", ".venv", ".vagrant", "__pycache__", ".pytest_cache", ".ruff_cache"}
-
-
-def docker(*args, check=True, timeout=600, **kwargs):
-    return subprocess.run(["docker", *map(str, args)], check=check, timeout=timeout,
-                          capture_output=True, text=True, **kwargs)
 
 
 def image_exists(name):

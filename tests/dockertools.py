@@ -1,7 +1,6 @@
 """Small helpers for the tests that drive the real Docker engine (docker CLI, psycopg2)."""
 
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -18,6 +17,7 @@ ADMIN_PASSWORD = "test-admin-secret"  # the postgres superuser's, in test contai
 
 def docker(*args, check=True, timeout=600, **kwargs):
     """Run `docker ARGS...`; output as text. check=True raises with docker's stderr."""
+    args = [str(arg) for arg in args]
     result = subprocess.run(["docker", *args], capture_output=True, text=True,
                             timeout=timeout, **kwargs)
     if check and result.returncode != 0:
@@ -34,11 +34,6 @@ def unique(prefix="dwtest"):
     """A name no learner and no other test uses."""
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(what, check, timeout=60, every=0.5):
