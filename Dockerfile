@@ -8,7 +8,7 @@
 # A change to server.py then needs no rebuild, only a restart of the container.
 
 # The base image; .env's PYTHON_IMAGE, passed by docker compose as a build argument.
-ARG PYTHON_IMAGE=python:3.11-slim
+ARG PYTHON_IMAGE=python:3.13-slim
 FROM ${PYTHON_IMAGE}
 
 WORKDIR /app

@@ -4,7 +4,7 @@
 \set ON_ERROR_STOP on
 
 -- server.py's driver (py-postgresql) can log in with md5 but not with SCRAM,
--- PostgreSQL 15's default. Store this role's password as an md5 hash; the
+-- PostgreSQL's default since 14. Store this role's password as an md5 hash; the
 -- server's pg_hba.conf must also say md5 for the connections server.py makes.
 SET password_encryption = 'md5';
 
