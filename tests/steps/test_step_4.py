@@ -1,4 +1,4 @@
-"""Step 4: the database runs in a postgres:15 container, the VM's PostgreSQL is stopped,
+"""Step 4: the database runs in a postgres:17 container, the VM's PostgreSQL is stopped,
 and the web container uses the container's database by its IP address."""
 
 import pytest
