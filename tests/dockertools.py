@@ -26,7 +26,7 @@ def docker(*args, check=True, timeout=600, **kwargs):
     return result
 
 
-def inspect(name, template):
+def inspect_field(name, template):
     return docker("inspect", "-f", template, name).stdout.strip()
 
 
@@ -57,7 +57,7 @@ def wait_for(what, check, timeout=60, every=0.5):
 
 
 def ip_of(container):
-    return inspect(container, "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}")
+    return inspect_field(container, "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}")
 
 
 def ready_over_tcp(container):
@@ -69,7 +69,7 @@ def ready_over_tcp(container):
 def wait_until_ready(container):
     """Wait until a postgres container answers over TCP; fail at once if it stopped."""
     def ready():
-        if inspect(container, "{{.State.Running}}") != "true":
+        if inspect_field(container, "{{.State.Running}}") != "true":
             logs = docker("logs", container)
             raise AssertionError(f"{container} stopped:\n{logs.stdout}{logs.stderr}")
         return ready_over_tcp(container)
@@ -100,7 +100,7 @@ def setup_workshop_db(container, admin_password=ADMIN_PASSWORD):
                "psql", "-h", ip, "-U", user, "-f", f"/sql/{script}", dbname)
 
 
-def messages(host, port=5432):
+def stored_messages(host, port=5432):
     """The stored messages, read as the workshop's role (md5 over TCP)."""
     rows = sql(host, "SELECT content FROM messages ORDER BY id",
                S["DB_USER"], S["DB_PASSWORD"], S["DB_NAME"], port=port)
@@ -112,7 +112,7 @@ def add_message(host, content):
         S["DB_USER"], S["DB_PASSWORD"], S["DB_NAME"], params=(content,))
 
 
-def http(method, url, body=None, timeout=5):
+def http_request(method, url, body=None, timeout=5):
     """One HTTP request; (status, text), whatever the status."""
     data = body.encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
@@ -125,7 +125,7 @@ def http(method, url, body=None, timeout=5):
 
 def wait_for_http(url, status=200, timeout=60):
     return wait_for(f"{url} to answer {status}",
-                    lambda: http("GET", url)[0] == status, timeout)
+                    lambda: http_request("GET", url)[0] == status, timeout)
 
 
 # Both Composes: v2 (`docker compose`) is what learners have in the VM; v1.29 is Debian

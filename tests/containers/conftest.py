@@ -61,6 +61,20 @@ def made(engine):
 
 
 @pytest.fixture
+def name(engine):
+    """A unique name prefix; every container, image and volume named with it is removed
+    afterwards, pass or fail (for tests that make several things from one name)."""
+    prefix = unique("dwclaim")
+    yield prefix
+    for kind, listing in [("container", ["ls", "-aq", "--filter", f"name={prefix}"]),
+                          ("image", ["ls", "-q", "--filter", f"reference={prefix}*"]),
+                          ("volume", ["ls", "-q", "--filter", f"name={prefix}"])]:
+        ids = docker(kind, *listing, check=False).stdout.split()
+        if ids:
+            docker(kind, "rm", "-f", *ids, check=False)
+
+
+@pytest.fixture
 def run_db(made):
     """Start a postgres container (md5 passwords, as in the workshop) and wait until it
     answers over TCP. Extra `docker run` options go before the image."""

@@ -10,8 +10,8 @@ import pytest
 from dockertools import (
     compose_command,
     docker,
-    http,
-    inspect,
+    http_request,
+    inspect_field,
     unique,
     wait_for,
     wait_for_http,
@@ -47,8 +47,9 @@ class Stack:
 
     def up(self):
         self.compose("up", "-d")
+        health = "{{.State.Health.Status}}"
         wait_for("db to be healthy",
-                 lambda: inspect(self.container("db"), "{{.State.Health.Status}}") == "healthy")
+                 lambda: inspect_field(self.container("db"), health) == "healthy")
         wait_for_http(self.url)
 
     def volumes(self):
@@ -72,28 +73,28 @@ def test_compose_up_is_healthy_and_web_runs_as_non_root(stack):
     web = stack.container("web")
     status = docker("exec", web, "cat", "/proc/1/status").stdout
     assert [line.split()[1] for line in status.splitlines() if line.startswith("Uid:")] != ["0"]
-    assert inspect(web, "{{.Config.User}}") not in ("", "0", "root")
-    assert inspect(web, "{{.HostConfig.RestartPolicy.Name}}") == "unless-stopped"
+    assert inspect_field(web, "{{.Config.User}}") not in ("", "0", "root")
+    assert inspect_field(web, "{{.HostConfig.RestartPolicy.Name}}") == "unless-stopped"
 
 
 def test_compose_message_survives_down_and_up(stack):
     stack.up()
     message = f"kept by the named volume {unique()}"
-    assert http("POST", stack.url, message)[0] == 201
+    assert http_request("POST", stack.url, message)[0] == 201
     stack.compose("down")
     assert stack.volumes(), "`down` without -v must keep the named volume"
     stack.up()
-    assert http("GET", stack.url)[1].splitlines()[-1] == message
+    assert http_request("GET", stack.url)[1].splitlines()[-1] == message
 
 
 def test_compose_down_v_removes_the_data(stack):
     stack.up()
     message = f"gone with the volume {unique()}"
-    assert http("POST", stack.url, message)[0] == 201
+    assert http_request("POST", stack.url, message)[0] == 201
     stack.compose("down", "-v")
     assert stack.volumes() == []
     stack.up()  # a new volume: first init again, fixtures only
-    body = http("GET", stack.url)[1]
+    body = http_request("GET", stack.url)[1]
     assert message not in body
     assert body.splitlines()[0] == "Welcome to the Docker workshop!"
 

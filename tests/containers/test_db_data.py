@@ -11,9 +11,9 @@ from dockertools import (
     add_message,
     docker,
     ip_of,
-    messages,
     setup_workshop_db,
     sql,
+    stored_messages,
     unique,
 )
 from dockertools import wait_until_ready as wait_ready
@@ -26,7 +26,7 @@ def store_a_message(db):
     setup_workshop_db(db)
     message = f"Such payload, much content! {unique()}"
     add_message(ip_of(db), message)
-    assert message in messages(ip_of(db))
+    assert message in stored_messages(ip_of(db))
     return message
 
 
@@ -48,7 +48,7 @@ def test_docker_restart_keeps_the_data(run_db):
     message = store_a_message(db)
     docker("restart", db)
     wait_ready(db)
-    assert message in messages(ip_of(db))
+    assert message in stored_messages(ip_of(db))
 
 
 def test_docker_rm_and_a_new_container_loses_the_data_and_schema(run_db):
@@ -64,7 +64,7 @@ def test_host_directory_as_pgdata_keeps_the_data(run_db, tmp_path):
     db = run_db(*options)
     message = store_a_message(db)
     db = replace(db, run_db, *options)
-    assert message in messages(ip_of(db))
+    assert message in stored_messages(ip_of(db))
     assert (tmp_path / "PG_VERSION").read_text().strip() == "15"  # the files are on the host
 
 
@@ -73,7 +73,7 @@ def test_named_volume_keeps_the_data(made, run_db):
     db = run_db(*options)
     message = store_a_message(db)
     db = replace(db, run_db, *options)
-    assert message in messages(ip_of(db))
+    assert message in stored_messages(ip_of(db))
 
 
 def test_commit_with_pgdata_inside_the_container_carries_the_data(made, run_db):
@@ -85,7 +85,7 @@ def test_commit_with_pgdata_inside_the_container_carries_the_data(made, run_db):
     db = made.container()
     docker("run", "-d", "--name", db, image)  # the image keeps PGDATA and the password
     wait_ready(db)
-    assert message in messages(ip_of(db))
+    assert message in stored_messages(ip_of(db))
 
 
 def test_commit_with_the_default_pgdata_does_not_carry_the_data(made, run_db):

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from dockertools import ADMIN_PASSWORD, docker, inspect, ip_of, messages, sql, wait_for
+from dockertools import ADMIN_PASSWORD, docker, inspect_field, ip_of, sql, stored_messages, wait_for
 from dockertools import wait_until_ready as wait_ready
 from settings import PROJECT, S
 
@@ -38,7 +38,7 @@ def test_initdb_sh_creates_the_workshop_database_as_the_right_users(made, tmp_pa
     wait_ready(db)
     assert sql(ip_of(db), "SELECT tableowner FROM pg_tables WHERE tablename = 'messages'",
                "postgres", ADMIN_PASSWORD, S["DB_NAME"]) == [(S["DB_USER"],)]
-    assert messages(ip_of(db))[0] == "Welcome to the Docker workshop!"
+    assert stored_messages(ip_of(db))[0] == "Welcome to the Docker workshop!"
     how = "running" if mode == 0o755 else "sourcing"
     assert f"{how} /docker-entrypoint-initdb.d/initdb.sh" in docker("logs", db).stdout
 
@@ -48,5 +48,5 @@ def test_initdb_sh_stops_the_first_init_on_an_sql_error(made, tmp_path):
     (broken / "create_db.sql").write_text("\\set ON_ERROR_STOP on\nSELECT no_such_column;\n")
     db = start_db(made, broken)
     wait_for("the db container to exit",
-             lambda: inspect(db, "{{.State.Running}}") == "false")
-    assert inspect(db, "{{.State.ExitCode}}") != "0"
+             lambda: inspect_field(db, "{{.State.Running}}") == "false")
+    assert inspect_field(db, "{{.State.ExitCode}}") != "0"

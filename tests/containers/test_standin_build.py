@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from dockertools import docker, inspect
+from dockertools import docker, inspect_field
 from settings import PROJECT
 
 pytestmark = pytest.mark.docker
@@ -36,13 +36,13 @@ def import_a_real_image(tag):
 def test_build_sh_keeps_a_real_image_and_builds_a_stand_in_for_a_missing_one(made):
     real, missing = made.image(), made.image()
     import_a_real_image(real)
-    real_id = inspect(real, "{{.Id}}")
+    real_id = inspect_field(real, "{{.Id}}")
 
     out = build_sh(POSTGRES_IMAGE=real, PYTHON_IMAGE=missing)
     assert f"{real}: real image present, kept" in out
-    assert inspect(real, "{{.Id}}") == real_id
+    assert inspect_field(real, "{{.Id}}") == real_id
     assert f"{missing}: cannot be pulled, building the stand-in" in out
-    assert inspect(missing, f'{{{{index .Config.Labels "{LABEL}"}}}}') != ""
+    assert inspect_field(missing, f'{{{{index .Config.Labels "{LABEL}"}}}}') != ""
     assert docker("run", "--rm", missing, "python", "--version").stdout.startswith(
         "Python 3.11")
 

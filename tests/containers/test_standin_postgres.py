@@ -7,7 +7,15 @@ the official postgres:15 elsewhere: both must pass.
 import psycopg2
 import pytest
 
-from dockertools import ADMIN_PASSWORD, docker, inspect, ip_of, sql, wait_for, wait_until_ready
+from dockertools import (
+    ADMIN_PASSWORD,
+    docker,
+    inspect_field,
+    ip_of,
+    sql,
+    wait_for,
+    wait_until_ready,
+)
 from settings import S
 
 pytestmark = pytest.mark.docker
@@ -16,8 +24,8 @@ IMAGE = S["POSTGRES_IMAGE"]
 
 def exit_code(container, timeout=60):
     wait_for(f"{container} to exit",
-             lambda: inspect(container, "{{.State.Running}}") == "false", timeout)
-    return int(inspect(container, "{{.State.ExitCode}}"))
+             lambda: inspect_field(container, "{{.State.Running}}") == "false", timeout)
+    return int(inspect_field(container, "{{.State.ExitCode}}"))
 
 
 def logs(container):
@@ -75,10 +83,10 @@ def test_pgdata_chooses_the_data_directory(run_db):
 
 def test_default_pgdata_is_a_declared_volume(run_db):
     name = run_db()
-    assert inspect(IMAGE, "{{json .Config.Volumes}}") == '{"/var/lib/postgresql/data":{}}'
+    assert inspect_field(IMAGE, "{{json .Config.Volumes}}") == '{"/var/lib/postgresql/data":{}}'
     assert docker("exec", name, "sh", "-c", 'echo "$PGDATA"').stdout.strip() == \
         "/var/lib/postgresql/data"
-    assert inspect(name, '{{range .Mounts}}{{.Type}} {{.Destination}}{{end}}') == \
+    assert inspect_field(name, '{{range .Mounts}}{{.Type}} {{.Destination}}{{end}}') == \
         "volume /var/lib/postgresql/data"
 
 
@@ -107,7 +115,7 @@ def test_initdb_scripts_run_once_in_order_on_first_init_only(run_db, tmp_path):
 
 def test_listens_on_all_addresses_port_5432(run_db):
     name = run_db()
-    assert inspect(IMAGE, "{{json .Config.ExposedPorts}}") == '{"5432/tcp":{}}'
+    assert inspect_field(IMAGE, "{{json .Config.ExposedPorts}}") == '{"5432/tcp":{}}'
     # From the host, through the container's own IP on the bridge network.
     assert sql(ip_of(name), "SHOW listen_addresses", "postgres", ADMIN_PASSWORD,
                "postgres") == [("*",)]

@@ -2,7 +2,15 @@
 
 import pytest
 
-from dockertools import docker, http, inspect, ip_of, setup_workshop_db, unique, wait_for
+from dockertools import (
+    docker,
+    http_request,
+    inspect_field,
+    ip_of,
+    setup_workshop_db,
+    unique,
+    wait_for,
+)
 from dockertools import wait_for_http as wait_http
 from pg import free_port
 from settings import PROJECT
@@ -24,8 +32,8 @@ def run_web(made, image, *options):
 
 
 def test_web_image_builds_from_the_python_base_with_the_requirements(web_image):
-    assert inspect(web_image, "{{.Config.WorkingDir}}") == "/app"
-    assert inspect(web_image, "{{json .Config.ExposedPorts}}") == '{"8080/tcp":{}}'
+    assert inspect_field(web_image, "{{.Config.WorkingDir}}") == "/app"
+    assert inspect_field(web_image, "{{json .Config.ExposedPorts}}") == '{"8080/tcp":{}}'
     docker("run", "--rm", web_image, "python", "-c", "import postgresql")
     pip_cache = docker("run", "--rm", web_image, "sh", "-c",
                        "ls -A /root/.cache/pip 2>/dev/null || true").stdout
@@ -54,8 +62,8 @@ def test_run_with_mount_env_and_port_serves_get_and_post_against_postgres_by_ip(
     url = f"http://127.0.0.1:{port}/"
     wait_http(url)
     message = f"Hello world {unique()}"
-    assert http("POST", url, message)[0] == 201
-    status, body = http("GET", url)
+    assert http_request("POST", url, message)[0] == 201
+    status, body = http_request("GET", url)
     assert status == 200
     assert body.splitlines()[0] == "Welcome to the Docker workshop!"  # a fixture row
     assert body.splitlines()[-1] == message
@@ -78,7 +86,7 @@ def test_web_healthcheck_is_healthy_with_the_database_and_unhealthy_without(
                   "--health-interval=1s", "--health-retries=2")
 
     def health():
-        return inspect(web, "{{.State.Health.Status}}")
+        return inspect_field(web, "{{.State.Health.Status}}")
 
     wait_for("the web container to be healthy", lambda: health() == "healthy")
     docker("stop", db)

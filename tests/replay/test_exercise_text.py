@@ -1,15 +1,16 @@
 """The exercise files themselves: their shape, and every literal name a learner types
-matches the single source of names, .env."""
+matches the single source of names, .env. The course is the folder: every test here
+reads the list of steps from exercises/NN-*.md (course.py), never a number of steps."""
 
 import re
 
 import pytest
 
-from exercises import commands, learner_text, step_files
+from course import CHECKS, commands, hint, learner_text, step_files, steps
+from replayer import mistakes
 from settings import PROJECT, S
 
-HINTS = PROJECT / "tests" / "steps" / "hints.md"
-TEXTS = [*step_files(), HINTS, PROJECT / "exercises" / "files" / "stack.yml"]
+TEXTS = [*step_files().values(), PROJECT / "exercises" / "files" / "stack.yml"]
 
 
 def every(pattern, texts=None):
@@ -21,13 +22,29 @@ def every(pattern, texts=None):
     return found
 
 
-def test_eight_steps_in_order():
-    assert [int(path.name[:2]) for path in step_files()] == list(range(8))
+def test_steps_are_numbered_from_0_without_gaps():
+    assert steps() == list(range(len(steps())))
 
 
-@pytest.mark.parametrize("path", step_files(), ids=lambda p: p.name[:2])
-def test_each_step_has_questions_answers_and_its_check(path):
-    text, step = path.read_text(), int(path.name[:2])
+def test_every_step_has_a_check_file_and_every_check_file_a_step():
+    checks = sorted(int(p.stem.rsplit("_", 1)[1]) for p in CHECKS.glob("test_step_*.py"))
+    assert checks == steps()
+
+
+@pytest.mark.parametrize("step", steps())
+def test_every_step_has_a_hint(step):
+    assert hint(step), f"step {step}: no <details><summary>Hint</summary> block"
+
+
+@pytest.mark.parametrize("step", steps())
+def test_every_step_declares_a_mistake_for_the_replay(step):
+    assert mistakes(step), f"tests/steps/test_step_{step}.py declares no MISTAKES"
+
+
+@pytest.mark.parametrize("step", steps())
+def test_each_step_has_questions_answers_and_its_check(step):
+    path = step_files()[step]
+    text = path.read_text()
     assert text.startswith(f"# Step {step}: ") and "**What you'll learn:**" in text
     assert "## EXERCISE" in text and "<details>" in text and "</details>" in text
     assert text.rstrip().count(f"Check your work: `workshop check {step}`") == 1

@@ -6,6 +6,7 @@ Every name comes from .env (settings.S)."""
 import json
 import shlex
 import sys
+from dataclasses import dataclass, field
 
 from settings import S
 
@@ -102,3 +103,16 @@ def messages(host, address="localhost"):
     """The stored messages' contents, or the error's text as a string."""
     rows = query(host, "SELECT content FROM messages ORDER BY id", address)
     return [row[0] for row in rows] if isinstance(rows, list) else rows
+
+
+@dataclass
+class Mistake:
+    """A mistake learners make at this step, declared in the step's check file (MISTAKES).
+    The replay (tests/replay) makes it after the step: it runs `make`, then
+    `workshop check N` must fail and its message must contain `says`; then `undo` puts
+    the machine back, and the check must pass again."""
+
+    what: str
+    make: list
+    says: str
+    undo: list = field(default_factory=list)

@@ -1,6 +1,19 @@
 """Step 0: the VM's PostgreSQL runs, and `python3 server.py` answers GET and POST."""
 
-from steplib import WEB_URL, http, messages
+from course import posted
+from settings import S
+from steplib import WEB_URL, Mistake, http, messages
+
+POSTED = posted(0)
+
+MISTAKES = [
+    Mistake(
+        "the VM's PostgreSQL is stopped",
+        make=["sudo systemctl stop postgresql"],
+        says="The VM's PostgreSQL is not running",
+        undo=["sudo systemctl start postgresql"],
+    ),
+]
 
 
 def test_vm_postgresql_is_running(host):
@@ -26,7 +39,7 @@ def test_server_answers_on_port_8080(host):
 
 
 def test_hello_world_was_posted(host):
-    assert "Hello world" in messages(host), (
-        'No "Hello world" message is stored: post one with '
-        '`curl -XPOST http://localhost:8080 -d "Hello world"`.'
+    assert POSTED in messages(host), (
+        f'No "{POSTED}" message is stored: post one with '
+        f'`curl -XPOST http://localhost:{S["WEB_PORT"]} -d "{POSTED}"`.'
     )

@@ -1,8 +1,17 @@
 """Step 1: the web image is built and tagged from the project's Dockerfile."""
 
-from steplib import image
-
 from settings import S
+from steplib import Mistake, image
+
+SAVED = "replay-mistake/web:saved"  # where the replay keeps the image meanwhile
+MISTAKES = [
+    Mistake(
+        "the image is missing",
+        make=[f"docker tag {S['WEB_IMAGE']} {SAVED}", f"docker rmi {S['WEB_IMAGE']}"],
+        says=f"There is no image {S['WEB_IMAGE']}",
+        undo=[f"docker tag {SAVED} {S['WEB_IMAGE']}", f"docker rmi {SAVED}"],
+    ),
+]
 
 
 def test_web_image_is_built(host):

@@ -1,8 +1,16 @@
 """Step 2: the image has no server.py, and the failed `docker run --rm` left nothing."""
 
-from steplib import container, image
-
 from settings import S
+from steplib import Mistake, container, image
+
+MISTAKES = [
+    Mistake(
+        "a container left over",
+        make=[f"docker create --name {S['WEB_CONTAINER']} {S['WEB_IMAGE']}"],
+        says=f"A container named {S['WEB_CONTAINER']} is left over",
+        undo=[f"docker rm {S['WEB_CONTAINER']}"],
+    ),
+]
 
 
 def test_web_image_exists(host):

@@ -2,12 +2,23 @@
 database's address in its environment; the VM's own py-postgresql is gone."""
 
 import pytest
-from steplib import WEB_URL, container, db_host_of, http, mount_at, published_port, running
 
+from course import command, posted
 from settings import S
+from steplib import WEB_URL, Mistake, container, db_host_of, http, mount_at, published_port, running
 
 NAME = S["WEB_CONTAINER"]
 RUN_AGAIN = f"remove it with `docker rm -f {NAME}` and run step 3's `docker run -d` command"
+POSTED = posted(3)
+RUN = command(3, f"docker run -d --name={NAME}")
+MISTAKES = [
+    Mistake(
+        "the wrong port",
+        make=[f"docker rm -f {NAME}", RUN.replace(f"-p {S['WEB_PORT']}:8080", "-p 8081:8080")],
+        says=f"does not publish its port 8080 on the VM's port {S['WEB_PORT']}",
+        undo=[f"docker rm -f {NAME}", RUN],
+    ),
+]
 
 
 @pytest.fixture
@@ -62,7 +73,7 @@ def test_vm_py_postgresql_is_uninstalled(host):
 
 def test_message_posted_through_the_container(host, web):
     _, answer = http(host)
-    assert "Still running in a container" in answer, (
-        'No "Still running in a container" message: post it with '
-        '`curl -XPOST http://localhost:8080 -d "Still running in a container"`.'
+    assert POSTED in answer, (
+        f'No "{POSTED}" message: post it with '
+        f'`curl -XPOST http://localhost:{S["WEB_PORT"]} -d "{POSTED}"`.'
     )

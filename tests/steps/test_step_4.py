@@ -2,11 +2,21 @@
 and the web container uses the container's database by its IP address."""
 
 import pytest
-from steplib import WEB_URL, container, db_host_of, http, ip_address, messages, running
 
+from course import posted
 from settings import S
+from steplib import WEB_URL, Mistake, container, db_host_of, http, ip_address, messages, running
 
 DB, WEB = S["DB_CONTAINER"], S["WEB_CONTAINER"]
+POSTED = posted(4)
+MISTAKES = [
+    Mistake(
+        "the VM's PostgreSQL runs again",
+        make=["sudo systemctl start postgresql"],
+        says="The VM's PostgreSQL is still running",
+        undo=["sudo systemctl stop postgresql"],
+    ),
+]
 
 
 @pytest.fixture
@@ -38,8 +48,8 @@ def test_db_container_uses_md5_passwords(db):
 
 def test_db_container_holds_the_messages(host, db):
     rows = messages(host, ip_address(db))
-    assert isinstance(rows, list) and "Hello from a container" in rows, (
-        f'The database in {DB} has no "Hello from a container" message ({rows}): run '
+    assert isinstance(rows, list) and POSTED in rows, (
+        f'The database in {DB} has no "{POSTED}" message ({rows}): run '
         "step 4's two psql commands, then its curl -XPOST."
     )
 

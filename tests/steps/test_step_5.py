@@ -2,13 +2,22 @@
 database now runs from the committed image, and the web server reads it."""
 
 import pytest
-from steplib import container, db_host_of, http, image, ip_address, messages, running
 
+from course import command, commands_from, posted
 from settings import S
+from steplib import Mistake, container, db_host_of, http, image, ip_address, messages, running
 
 DB, WEB, COMMITTED = S["DB_CONTAINER"], S["WEB_CONTAINER"], S["DB_COMMIT_IMAGE"]
 HOST_DIR = "/srv/docker-workshop/pg_data"
-PAYLOAD = "Such payload, much content!"
+PAYLOAD = posted(5)
+MISTAKES = [
+    Mistake(
+        "a plain postgres container instead of the committed image",
+        make=[f"docker rm -f {DB}", command(4, f"docker run -d --name {DB}")],
+        says=f'has no "{PAYLOAD}" message',
+        undo=commands_from(5, f"docker rm -f {DB}"),  # start it from the committed image
+    ),
+]
 
 
 @pytest.fixture

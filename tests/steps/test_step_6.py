@@ -2,11 +2,21 @@
 Compose labels; the data is in a named volume and survived `down` + `up`."""
 
 import pytest
-from steplib import DB_DATA_DIR, compose_containers, env, http, mount_at, published_port
 
+from course import command, posted
 from settings import S
+from steplib import DB_DATA_DIR, Mistake, compose_containers, env, http, mount_at, published_port
 
 UP = "run `docker compose up -d` in ~/docker-workshop"
+POSTED = posted(6)
+MISTAKES = [
+    Mistake(
+        "the volume was removed",
+        make=["docker compose down -v", "docker compose up -d"],
+        says=f'without "{POSTED}"',
+        undo=[command(6, "curl -fsS -XPOST")],
+    ),
+]
 
 
 @pytest.fixture
@@ -54,8 +64,8 @@ def test_web_publishes_port_8080(web):
 
 def test_message_survived_down_and_up(host, web, db):
     status, answer = http(host)
-    assert status == 200 and "Hello from compose" in answer, (
-        f'GET http://localhost:{S["WEB_PORT"]} answers {status} without "Hello from compose": '
-        'post it with `curl -XPOST http://localhost:8080 -d "Hello from compose"` '
+    assert status == 200 and POSTED in answer, (
+        f'GET http://localhost:{S["WEB_PORT"]} answers {status} without "{POSTED}": '
+        f'post it with `curl -XPOST http://localhost:{S["WEB_PORT"]} -d "{POSTED}"` '
         "and never use `docker compose down -v`."
     )

@@ -8,12 +8,24 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from steplib import WEB_URL, http, image
 
 from settings import S
+from steplib import WEB_URL, Mistake, http, image
 
 ARCHIVE = S["DB_COMMIT_IMAGE"].split(":")[0] + ".tar"  # docker-workshop-db.tar
 DEPLOY = "run `docker stack deploy -c exercises/files/stack.yml docker-workshop` (step 7)"
+MISTAKES = [
+    Mistake(
+        "a replica missing",
+        make=["docker service scale --detach docker-workshop_web=2", "sleep 5"],
+        says="has 2 running tasks, not 3",
+        undo=[
+            "docker service scale --detach docker-workshop_web=3",
+            "test \"$(docker service ls --filter name=docker-workshop_web "
+            "--format '{{.Replicas}}')\" = 3/3",
+        ],
+    ),
+]
 
 
 def stack_service(host, role):

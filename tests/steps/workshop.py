@@ -3,7 +3,9 @@
 
     workshop status        every step: passed or not yet
     workshop check N       run step N's checks (tests/steps/test_step_N.py), say what to fix
-    workshop hint N        a hint for step N
+    workshop hint N        a hint for step N (from its exercise file)
+The steps are the files exercises/NN-*.md (tests/steps/course.py reads them), each
+checked by tests/steps/test_step_N.py.
 Extra arguments after N go to pytest, e.g. `workshop check 3 --hosts=ssh://vagrant@vm`.
 A step you pass is recorded in $WORKSHOP_STATE (default ~/.local/state/docker-workshop/
 progress.json), because later steps change the machine on purpose: step 4 stops the
@@ -21,35 +23,38 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import course
+
 STEPS_DIR = Path(__file__).resolve().parent
 PROJECT = STEPS_DIR.parent.parent
-STEPS = range(8)
+EXERCISES = PROJECT / "exercises"
 STATE = Path(
     os.environ.get("WORKSHOP_STATE") or Path.home() / ".local/state/docker-workshop/progress.json"
 )
 
 
+def steps():
+    return course.steps(EXERCISES)
+
+
 def title(step):
-    """The step's title: the first heading of its exercise file."""
-    for path in sorted((PROJECT / "exercises").glob(f"{step:02d}-*.md")):
-        return path.read_text().splitlines()[0].lstrip("# ").split(": ", 1)[-1]
-    return ""
+    return course.title(step, EXERCISES)
 
 
-def run_checks(steps, pytest_args=(), verbose=False):
-    """Run the checks of `steps` in one pytest; {step: [(check, message or None)]}."""
+def run_checks(numbers, pytest_args=(), verbose=False):
+    """Run the checks of steps `numbers` in one pytest; {step: [(check, message or None)]}."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp, "report.xml")
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
                    f"--confcutdir={STEPS_DIR}"]  # the checks' conftest only, not the suite's
         command += [f"--junitxml={report}", *pytest_args]
-        command += [str(STEPS_DIR / f"test_step_{step}.py") for step in steps]
+        command += [str(STEPS_DIR / f"test_step_{step}.py") for step in numbers]
         done = subprocess.run(command, cwd=PROJECT, capture_output=not verbose, text=True)
         if not report.exists():  # pytest itself failed: show why
             sys.exit(f"workshop: pytest could not run:\n{done.stdout}{done.stderr}")
-        results = {step: [] for step in steps}
+        results = {step: [] for step in numbers}
         for case in ET.parse(report).iter("testcase"):
-            step = int(re.search(r"test_step_(\d)", case.get("classname")).group(1))
+            step = int(re.search(r"test_step_(\d+)", case.get("classname")).group(1))
             problem = case.find("failure")
             if problem is None:
                 problem = case.find("error")
@@ -98,15 +103,17 @@ def check(step, pytest_args, verbose):
         print(f"{failed} of {len(results)} checks failed. `workshop hint {step}` may help.")
         return 1
     record_pass(step)
-    print(f"All {len(results)} checks passed: on to step {step + 1}!" if step < 7 else "Done!")
+    later = [n for n in steps() if n > step]
+    print(f"All {len(results)} checks passed: " + (f"on to step {later[0]}!" if later else "Done!"))
     return 0
 
 
 def status(pytest_args, verbose):
-    state, now = load_state(), run_checks(STEPS, pytest_args, verbose)
-    done = sum(1 for step in STEPS if str(step) in state)
-    print(f"Progress: {done}/{len(STEPS)} steps passed  [{'#' * done}{'.' * (8 - done)}]")
-    for step in STEPS:
+    every = steps()
+    state, now = load_state(), run_checks(every, pytest_args, verbose)
+    done = sum(1 for step in every if str(step) in state)
+    print(f"Progress: {done}/{len(every)} steps passed  [{'#' * done}{'.' * (len(every) - done)}]")
+    for step in every:
         passes_now = bool(now[step]) and not any(problem for _, problem in now[step])
         if str(step) in state:
             mark, when = "✔", f"passed {state[str(step)]}"
@@ -120,9 +127,7 @@ def status(pytest_args, verbose):
 
 
 def hint(step):
-    text = (STEPS_DIR / "hints.md").read_text()
-    found = re.search(rf"^## Step {step}\n(.*?)(?=^## |\Z)", text, re.S | re.M)
-    print(found.group(1).strip() if found else f"No hint for step {step}.")
+    print(course.hint(step, EXERCISES) or f"No hint for step {step}.")
     return 0
 
 
@@ -133,7 +138,7 @@ def main(argv=None):
     commands.add_parser("status", help="every step: passed or not yet")
     for name in ("check", "hint"):
         sub = commands.add_parser(name, help=f"{name} step N")
-        sub.add_argument("step", type=int, choices=STEPS, metavar="N")
+        sub.add_argument("step", type=int, choices=steps(), metavar="N")
     args, pytest_args = parser.parse_known_args(argv)
     if args.command == "hint":
         return hint(args.step)

@@ -1,6 +1,6 @@
 """Docker behaviours the exercises' answers state, each observed on the real engine of
-this machine. Everything made here has a unique name and is removed, pass or fail.
-test_claims_map.py says which test backs which answer."""
+this machine. Everything made here has a unique name and is removed, pass or fail
+(the `name` fixture). tests/replay/test_claims_map.py says which test backs which answer."""
 
 import json
 import os
@@ -9,7 +9,6 @@ import socket
 import subprocess
 import time
 import urllib.request
-import uuid
 
 import pytest
 
@@ -33,30 +32,6 @@ def answers(url, seconds=20):
         except OSError:
             time.sleep(0.3)
     return False
-
-
-@pytest.fixture
-def name():
-    """A unique name; every container, image, volume with it is removed afterwards."""
-    made = f"dwclaim-{uuid.uuid4().hex[:10]}"
-    yield made
-    for kind in ("container", "image", "volume"):
-        ids = docker(
-            kind,
-            "ls",
-            "-aq" if kind == "container" else "-q",
-            "--filter",
-            f"name={made}" if kind != "image" else f"reference={made}*",
-            check=False,
-        ).stdout.split()
-        if ids:
-            docker(kind, "rm", "-f", *ids, check=False)
-
-
-@pytest.fixture(scope="module")
-def engine():
-    if docker("image", "inspect", PYTHON, check=False).returncode:
-        pytest.skip(f"{PYTHON} is missing: tests/standins/build.sh makes it offline")
 
 
 def test_rebuild_after_changing_server_py_gives_the_same_image(engine, name, tmp_path):

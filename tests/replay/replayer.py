@@ -1,0 +1,101 @@
+"""The replay, as a library: any learner's terminal (tests/replay/shell.py: the stand-in
+VM's, or a real VM's over `vagrant ssh`) replays a step's commands from its exercise
+file, and the mistakes its check file declares (MISTAKES in tests/steps/test_step_N.py).
+Nothing here knows a step by its number: the course is the folder (tests/steps/course.py).
+"""
+
+import importlib.util
+import json
+import statistics
+import time
+
+import course
+
+CHECK_TIMEOUT = 180
+
+
+def check_module(step, checks=None):
+    """tests/steps/test_step_N.py, imported (for its MISTAKES)."""
+    path = (checks or course.CHECKS) / f"test_step_{step}.py"
+    spec = importlib.util.spec_from_file_location(f"replayed_step_{step}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def mistakes(step, checks=None):
+    return list(getattr(check_module(step, checks), "MISTAKES", []))
+
+
+def plan(steps=None, checks=None):
+    """[(step, mistake or None)] in course order: each step, then each of its mistakes."""
+    items = []
+    for step in course.steps() if steps is None else steps:
+        items.append((step, None))
+        items += [(step, mistake) for mistake in mistakes(step, checks)]
+    return items
+
+
+def plan_id(item):
+    step, mistake = item
+    return f"step{step}" + (f"-{mistake.what.replace(' ', '-')}" if mistake else "")
+
+
+def check(terminal, step):
+    return terminal.run(f"workshop check {step}", timeout=CHECK_TIMEOUT)
+
+
+def replay_step(terminal, step):
+    """Run step `step`'s commands as written, then its check; seconds the commands took."""
+    started = time.monotonic()
+    for command in course.commands(step):
+        if command.action == "background":
+            status, output = terminal.background(command.text, f"/tmp/replay-step-{step}.log")
+        elif command.action == "ctrl-c":
+            status, output = terminal.ctrl_c()
+        elif command.retry:
+            status, output = terminal.retry(command.text, command.retry)
+        else:
+            status, output = terminal.run(command.text)
+        if command.action == "fail":
+            assert status != 0, f"step {step}: `{command.text}` should fail:\n{output}"
+        else:
+            assert status == 0, f"step {step}: `{command.text}` exited {status}:\n{output}"
+    replayed = time.monotonic() - started
+    status, output = check(terminal, step)
+    if status:  # what the background server said helps
+        output += "\n" + terminal.run("tail -n 20 /tmp/replay-step-*.log")[1]
+    assert status == 0, f"`workshop check {step}` failed right after step {step}:\n{output}"
+    return replayed
+
+
+def try_mistake(terminal, step, mistake):
+    """`workshop check N` fails saying `mistake.says`, and passes once it is undone."""
+    for command in mistake.make:
+        status, output = terminal.run(command)
+        assert status == 0, f"could not make the mistake ({mistake.what}): {command}\n{output}"
+    status, output = check(terminal, step)
+    assert status != 0 and mistake.says in output, (
+        f"`workshop check {step}` after the mistake '{mistake.what}' should fail saying "
+        f"{mistake.says!r}:\n{output}"
+    )
+    for command in mistake.undo:
+        status, output = terminal.retry(command, 60)
+        assert status == 0, f"could not undo the mistake ({mistake.what}): {command}\n{output}"
+    status, output = check(terminal, step)
+    assert status == 0, f"`workshop check {step}` fails after undoing '{mistake.what}':\n{output}"
+
+
+def timings(terminal, step, replayed):
+    """For bench/: `workshop check N` five times as the learner runs it (a JSON line)."""
+    seconds = []
+    for _ in range(5):
+        start = time.monotonic()
+        check(terminal, step)
+        seconds.append(time.monotonic() - start)
+    return json.dumps({
+        "step": step,
+        "replay_s": round(replayed, 1),
+        "check_median_s": round(statistics.median(seconds), 2),
+        "check_max_s": round(max(seconds), 2),
+    })
