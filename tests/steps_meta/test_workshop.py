@@ -1,85 +1,225 @@
-"""The `workshop` command (tests/steps/workshop.py) on its own: it runs real pytest on
-step files, here small stand-in step files in a temporary folder, so that passing and
-failing checks are certain whatever this machine's Docker state is. The real checks
-are run by the replay (tests/replay/test_replay.py), in the stand-in VM."""
+"""The `workshop` command (tests/steps/workshop.py) and the course layout, on their own.
 
-import importlib.util
+Each test works in a temporary copy of the project, so that passing and failing checks
+are certain whatever this machine's Docker state is: `checks` swaps in stand-in check
+files; `throwaway_step` adds a whole new step (an exercise file and a check file, nothing
+else) and shows that everything that knows the course picks it up. The real checks are
+run by the replay (tests/replay/test_replay.py), in the stand-in VM.
+"""
+
+import os
 import re
+import shutil
+import subprocess
+import sys
 
 import pytest
 
+from course import steps
 from settings import PROJECT
-
-spec = importlib.util.spec_from_file_location("workshop", PROJECT / "tests/steps/workshop.py")
-workshop = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(workshop)
 
 PASSING = "def test_all_good(host):\n    assert host.run('true').rc == 0\n"
 FAILING = (
     "def test_fine():\n    pass\n\n\n"
     "def test_broken():\n    assert False, 'The thing is missing: run `make thing`.'\n"
 )
+COPIED = [".env", "pyproject.toml", "exercises", "tests", "sql", "server.py"]
 
 
 @pytest.fixture
-def steps(tmp_path, monkeypatch):
-    """Step files in a temporary folder, and a temporary progress file."""
-    folder = tmp_path / "steps"
-    folder.mkdir()
-    (folder / "hints.md").write_text((PROJECT / "tests/steps/hints.md").read_text())
-    for step in workshop.STEPS:
-        (folder / f"test_step_{step}.py").write_text(FAILING if step == 3 else PASSING)
-    monkeypatch.setattr(workshop, "STEPS_DIR", folder)
-    monkeypatch.setattr(workshop, "STATE", tmp_path / "state" / "progress.json")
-    return folder
+def project(tmp_path):
+    """A copy of the project (what the course needs), and a progress file of its own."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in COPIED:
+        source = PROJECT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name,
+                            ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+        else:
+            shutil.copy(source, copy / name)
+    return copy
 
 
-def test_check_passes_records_and_exits_0(steps, capsys):
-    assert workshop.main(["check", "2"]) == 0
-    out = capsys.readouterr().out
+def workshop(project, *args, state=None):
+    """Run the copy's `workshop` as the learner does; (exit status, output)."""
+    env = {**os.environ, "WORKSHOP_STATE": str(state or project / "progress.json")}
+    done = subprocess.run([sys.executable, project / "tests/steps/workshop.py", *args],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.fixture
+def checks(project):
+    """Every step's check replaced by a passing one, step 3's by a failing one."""
+    for step in steps():
+        check = FAILING if step == 3 else PASSING
+        (project / f"tests/steps/test_step_{step}.py").write_text(check)
+    return project
+
+
+def test_check_passes_records_and_exits_0(checks):
+    status, out = workshop(checks, "check", "2")
+    assert status == 0, out
     assert "✔ all good" in out and "on to step 3" in out
-    assert "2" in workshop.load_state()
+    assert '"2"' in (checks / "progress.json").read_text()
 
 
-def test_check_failing_prints_the_message_once_and_exits_1(steps, capsys):
-    assert workshop.main(["check", "3"]) == 1
-    out = capsys.readouterr().out
+def test_check_failing_prints_the_message_once_and_exits_1(checks):
+    status, out = workshop(checks, "check", "3")
+    assert status == 1
     assert "✔ fine" in out and "✘ broken" in out
     assert out.count("The thing is missing: run `make thing`.") == 1
     assert "1 of 2 checks failed" in out and "workshop hint 3" in out
-    assert "3" not in workshop.load_state()
+    assert not (checks / "progress.json").exists()
 
 
-def test_status_shows_every_step_and_the_progress(steps, capsys):
-    workshop.main(["check", "0"])
-    capsys.readouterr()
-    assert workshop.main(["status"]) == 0
-    out = capsys.readouterr().out
-    assert "Progress: 1/8 steps passed" in out
-    lines = [line for line in out.splitlines() if re.match(r"  . \d ", line)]
-    assert len(lines) == 8
+def test_status_shows_every_step_and_the_progress(checks):
+    workshop(checks, "check", "0")
+    status, out = workshop(checks, "status")
+    assert status == 0
+    assert f"Progress: 1/{len(steps())} steps passed" in out
+    lines = [line for line in out.splitlines() if re.match(r"  . \d+ ", line)]
+    assert len(lines) == len(steps())
     assert "passed" in lines[0] and "passes now" in lines[1] and "not yet" in lines[3]
 
 
-def test_extra_arguments_go_to_pytest(steps, capsys):
-    assert workshop.main(["check", "3", "-k", "fine"]) == 0
-    assert "broken" not in capsys.readouterr().out
+def test_extra_arguments_go_to_pytest(checks):
+    status, out = workshop(checks, "check", "3", "-k", "fine")
+    assert status == 0 and "broken" not in out
 
 
-@pytest.mark.parametrize("step", workshop.STEPS)
-def test_hint_prints_that_step_only(step, capsys):
-    assert workshop.main(["hint", str(step)]) == 0
-    out = capsys.readouterr().out.strip()
-    assert out and "## Step" not in out
+def test_the_last_step_says_done(checks):
+    status, out = workshop(checks, "check", str(steps()[-1]))
+    assert status == 0 and "Done!" in out
 
 
-def test_titles_come_from_the_exercise_files():
-    assert [workshop.title(step) for step in workshop.STEPS][
-        0
-    ] == "the VM, PostgreSQL and the server"
-    assert all(workshop.title(step) for step in workshop.STEPS)
+@pytest.mark.parametrize("step", steps())
+def test_hint_prints_the_hint_block_of_that_step_only(project, step):
+    status, out = workshop(project, "hint", str(step))
+    text = (project / "exercises").glob(f"{step:02d}-*.md")
+    block = re.search(r"<summary>Hint</summary>\s*(.*?)\s*</details>", next(text).read_text(),
+                      re.S).group(1)
+    assert status == 0 and out.strip() == block
 
 
-def test_no_such_step_is_refused():
-    with pytest.raises(SystemExit):
-        workshop.main(["check", "8"])
+def test_titles_come_from_the_exercise_files(checks):
+    _, out = workshop(checks, "status")
+    assert "0 the VM, PostgreSQL and the server" in out
+
+
+def test_no_such_step_is_refused(project):
+    status, out = workshop(project, "check", str(len(steps())))
+    assert status == 2 and "invalid choice" in out
+
+
+THROWAWAY_TEXT = """# Step {n}: a throwaway step
+
+**What you'll learn:** that adding a step takes two files.
+
+```sh
+touch {marker}
+```
+
+## EXERCISE
+
+**Q{n}.1** What does `touch` do here?
+
+1. Creates the marker file
+2. Deletes it
+3. Nothing
+4. It fails
+
+**Q{n}.2** And a second time?
+
+1. It fails
+2. It deletes the file
+3. It updates the file's time
+4. It asks first
+
+<details>
+<summary>Answers</summary>
+
+**Q{n}.1: 1.** It creates the file.
+<!-- proof: tests/steps_meta/test_workshop.py::test_a_throwaway_step_needs_no_other_edit -->
+
+**Q{n}.2: 3.** `touch` updates an existing file's time.
+<!-- proof: tests/steps_meta/test_workshop.py::test_a_throwaway_step_needs_no_other_edit -->
+
+</details>
+
+<details>
+<summary>Hint</summary>
+
+Run the touch command.
+
+</details>
+
+Check your work: `workshop check {n}`
+"""
+THROWAWAY_CHECK = '''"""Step {n}: the marker file exists."""
+
+from steplib import Mistake
+
+MISTAKES = [Mistake("the marker removed", make=["rm {marker}"], says="No marker",
+                    undo=["touch {marker}"])]
+
+
+def test_marker_exists(host):
+    assert host.file("{marker}").exists, "No marker at {marker}: run `touch {marker}`."
+'''
+
+
+@pytest.fixture
+def throwaway_step(project, tmp_path):
+    """A new last step: exercises/NN-throwaway.md and tests/steps/test_step_N.py, only."""
+    n, marker = len(steps()), tmp_path / "marker"
+    (project / f"exercises/{n:02d}-throwaway.md").write_text(
+        THROWAWAY_TEXT.format(n=n, marker=marker))
+    (project / f"tests/steps/test_step_{n}.py").write_text(
+        THROWAWAY_CHECK.format(n=n, marker=marker))
+    return n
+
+
+def test_a_throwaway_step_needs_no_other_edit(project, throwaway_step, tmp_path):
+    n = throwaway_step
+    # workshop: status lists it, hint reads it, check fails, then passes.
+    status, out = workshop(project, "status")
+    assert f"/{n + 1} steps passed" in out and f"  · {n} a throwaway step" in out, out
+    assert workshop(project, "hint", str(n)) == (0, "Run the touch command.\n")
+    status, out = workshop(project, "check", str(n))
+    assert status == 1 and "No marker at" in out
+    # The text tests: they pass on the copy, with the new step among their cases.
+    texts = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA",
+         "tests/replay/test_exercise_text.py", "tests/replay/test_claims_map.py"],
+        cwd=project, capture_output=True, text=True, timeout=300)
+    assert texts.returncode == 0, texts.stdout
+    assert f"test_every_step_has_a_hint[{n}]" in texts.stdout
+    assert f"test_every_question_has_an_answer_with_its_proof[{n}]" in texts.stdout
+    # The replay: its plan has the step and its mistake, and replaying them for real
+    # (here, in a local shell with the copy's `workshop` on PATH) passes.
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "--collect-only", "-p", "no:cacheprovider",
+         "tests/replay/test_replay.py"], cwd=project, capture_output=True, text=True,
+        timeout=300)
+    assert f"test_replay[step{n}]" in collected.stdout
+    assert f"test_replay[step{n}-the-marker-removed]" in collected.stdout
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "workshop").write_text(
+        f"#!/bin/sh\nexec {sys.executable} {project}/tests/steps/workshop.py \"$@\"\n")
+    (bin_dir / "workshop").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}",
+           "WORKSHOP_STATE": str(tmp_path / "replay-progress.json")}
+    replayed = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; sys.path[:0] = ['tests', 'tests/steps', 'tests/replay']\n"
+         "from shell import Shell\nfrom replayer import plan, replay_step, try_mistake\n"
+         f"terminal = Shell(['bash'])\n"
+         f"for step, mistake in plan([{n}]):\n"
+         "    replay_step(terminal, step) if mistake is None else "
+         "try_mistake(terminal, step, mistake)\n"
+         "print('replayed', len(plan([" + str(n) + "])))\n"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert replayed.returncode == 0 and "replayed 2" in replayed.stdout, replayed.stderr
