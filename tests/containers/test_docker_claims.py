@@ -105,7 +105,8 @@ def test_docker_top_shows_the_container_process_with_a_host_pid(engine, name):
 def test_link_sets_postgres_port_5432_tcp_addr(engine, name):
     """Step 4: the legacy `--link db:postgres` sets POSTGRES_PORT_5432_TCP_ADDR."""
     docker("run", "-d", "--name", name, "--expose", "5432", PYTHON, "sleep", "60")
-    address = docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", name).stdout.strip()
+    on_bridge = "{{.NetworkSettings.Networks.bridge.IPAddress}}"
+    address = docker("inspect", "-f", on_bridge, name).stdout.strip()
     env = docker("run", "--rm", "--link", f"{name}:postgres", PYTHON, "env").stdout
     assert f"POSTGRES_PORT_5432_TCP_ADDR={address}" in env.splitlines()
     assert f"POSTGRES_PORT=tcp://{address}:5432" in env.splitlines()

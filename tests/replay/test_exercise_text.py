@@ -7,6 +7,7 @@ import re
 import pytest
 
 from course import CHECKS, commands, hint, learner_text, step_files, steps
+from docker_deprecated import DEPRECATED
 from replayer import mistakes
 from settings import PROJECT, S
 
@@ -59,7 +60,9 @@ def test_every_docker_workshop_name_is_from_env():
     image_repo = {S[k].split(":")[0] for k in ("WEB_IMAGE", "DB_COMMIT_IMAGE")}
     project = S["VM_PROJECT_DIR"].rsplit("/", 1)[1]
     allowed = {
-        S[k] for k in ("WEB_IMAGE", "WEB_CONTAINER", "DB_CONTAINER", "DB_COMMIT_IMAGE", "DB_VOLUME")
+        S[k]
+        for k in ("WEB_IMAGE", "WEB_CONTAINER", "DB_CONTAINER", "DB_COMMIT_IMAGE", "DB_VOLUME",
+                  "DB_NETWORK")
     }
     allowed |= image_repo | {project, f"{project}_web", S["DB_COMMIT_IMAGE"].split(":")[0] + ".tar"}
     found = every(r"docker-workshop[\w.-]*\w(?::[\d.]+)?")
@@ -102,3 +105,41 @@ def test_passwords_given_to_psql_are_from_env():
 def test_project_folder_matches_env():
     assert S["VM_PROJECT_DIR"] == "/home/vagrant/docker-workshop"  # `cd ~/docker-workshop`
     assert "cd ~/docker-workshop" in learner_text(0)
+
+
+def scanned():
+    """(where, line) of what a learner types or runs: the commands in the exercises,
+    the step checks (and their library), the files the exercises use, the Dockerfile."""
+    lines = [("exercises' commands", line) for line in learner_text()]
+    for path in [*sorted(CHECKS.glob("*.py")), *sorted((PROJECT / "exercises/files").glob("*")),
+                 PROJECT / "Dockerfile"]:
+        lines += [(path.relative_to(PROJECT).as_posix(), line)
+                  for line in path.read_text().splitlines()]
+    return lines
+
+
+@pytest.mark.parametrize("feature", DEPRECATED, ids=lambda d: d.feature)
+def test_nothing_docker_removed_or_deprecated_is_used(feature):
+    found = [f"{where}: {line.strip()}" for where, line in scanned()
+             if re.search(feature.pattern, line)]
+    assert found == [], f"{feature.feature} ({feature.status}); use {feature.instead}"
+
+
+@pytest.mark.parametrize(
+    ("feature", "line"),
+    [
+        ("Top-level network properties in NetworkSettings",
+         "docker inspect --format '{{.NetworkSettings.IPAddress}}' db"),
+        ("Top-level network properties in NetworkSettings",
+         'return info["NetworkSettings"]["IPAddress"]'),
+        ("Legacy links environment variables (`docker run --link`)",
+         "docker run --link db:postgres web"),
+        ("--time option on docker stop and docker restart", "docker stop -t 5 web"),
+        ("Compose v1 (the docker-compose command)", "docker-compose up -d"),
+        ("Dockerfile legacy `ENV name value` syntax", "ENV PGDATA /pg_data"),
+    ],
+)
+def test_the_deprecation_patterns_catch_what_they_name(feature, line):
+    (entry,) = [d for d in DEPRECATED if d.feature == feature]
+    assert re.search(entry.pattern, line)
+    assert not re.search(entry.pattern, "docker compose up -d --network docker-workshop-net")

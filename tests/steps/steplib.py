@@ -53,10 +53,34 @@ def db_host_of(info):
     return variables.get("POSTGRES_HOST") or variables.get("POSTGRES_PORT_5432_TCP_ADDR")
 
 
+def networks(info):
+    """{network: its settings} of a container. Only these per-network fields: Docker
+    Engine 29 removed the old top-level address fields (docker_deprecated.py)."""
+    return info["NetworkSettings"]["Networks"] or {}
+
+
 def ip_address(info):
     """The container's address on its (first) network."""
-    networks = info["NetworkSettings"]["Networks"].values()
-    return info["NetworkSettings"]["IPAddress"] or next(iter(networks))["IPAddress"]
+    return next(iter(networks(info).values()), {}).get("IPAddress") or None
+
+
+def names_on(info, network):
+    """The names a container answers to on a network: its own, and its aliases."""
+    settings = networks(info).get(network) or {}
+    names = [*(settings.get("Aliases") or []), *(settings.get("DNSNames") or [])]
+    return {info["Name"].lstrip("/"), *names}
+
+
+def own_networks(web, db):
+    """The networks of their own (not the default bridge, where names do not resolve)
+    that two containers share."""
+    return sorted(set(networks(web)) & set(networks(db)) - {"bridge", "host", "none"})
+
+
+def finds_by_name(web, db):
+    """True if the name in web's POSTGRES_HOST is db's, on a network they share."""
+    wanted = db_host_of(web)
+    return any(wanted in names_on(db, network) for network in own_networks(web, db))
 
 
 def published_port(info, port="8080/tcp"):

@@ -1,13 +1,25 @@
 """Step 4: the database runs in a postgres:17 container, the VM's PostgreSQL is stopped,
-and the web container uses the container's database by its IP address."""
+and the web container finds that database by name, on a network of their own."""
 
 import pytest
 
 from course import posted
 from settings import S
-from steplib import WEB_URL, Mistake, container, db_host_of, http, ip_address, messages, running
+from steplib import (
+    WEB_URL,
+    Mistake,
+    container,
+    db_host_of,
+    finds_by_name,
+    http,
+    ip_address,
+    messages,
+    networks,
+    own_networks,
+    running,
+)
 
-DB, WEB = S["DB_CONTAINER"], S["WEB_CONTAINER"]
+DB, WEB, NETWORK = S["DB_CONTAINER"], S["WEB_CONTAINER"], S["DB_NETWORK"]
 POSTED = posted(4)
 MISTAKES = [
     Mistake(
@@ -54,12 +66,18 @@ def test_db_container_holds_the_messages(host, db):
     )
 
 
-def test_web_container_points_at_the_db_container(host, db):
+def test_web_container_finds_the_db_container_by_name(host, db):
     web = container(host, WEB)
     assert running(web), f"{WEB} is not running: start it with step 4's `docker run -d` command."
-    assert db_host_of(web) == ip_address(db), (
-        f"{WEB} looks for its database at {db_host_of(web)}, but {DB} is at {ip_address(db)}: "
-        f'remove it with `docker rm -f {WEB}` and run it again with -e POSTGRES_HOST="$DB_IP".'
+    redo = f"remove it with `docker rm -f {WEB}` and run step 4's `docker run -d` for it again"
+    assert own_networks(web, db), (
+        f"{WEB} and {DB} share no network of their own ({WEB} is on "
+        f"{', '.join(networks(web)) or 'none'}, {DB} on {', '.join(networks(db)) or 'none'}): "
+        f"{redo}, with --network {NETWORK}."
+    )
+    assert finds_by_name(web, db), (
+        f"{WEB} looks for its database at {db_host_of(web)}, not at {DB}: {redo}, "
+        f"with -e POSTGRES_HOST={DB}."
     )
 
 

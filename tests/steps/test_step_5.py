@@ -5,7 +5,7 @@ import pytest
 
 from course import command, commands_from, posted
 from settings import S
-from steplib import Mistake, container, db_host_of, http, image, ip_address, messages, running
+from steplib import Mistake, container, finds_by_name, http, image, ip_address, messages, running
 
 DB, WEB, COMMITTED = S["DB_CONTAINER"], S["WEB_CONTAINER"], S["DB_COMMIT_IMAGE"]
 HOST_DIR = "/srv/docker-workshop/pg_data"
@@ -70,9 +70,9 @@ def test_committed_data_is_in_the_database(host, db):
 
 def test_web_server_reads_the_committed_data(host, db):
     web = container(host, WEB)
-    assert running(web) and db_host_of(web) == ip_address(db), (
-        f"{WEB} does not use the database at {ip_address(db)}: run the last "
-        f"`docker rm -f {WEB}` and `docker run -d` of step 5 again."
+    assert running(web) and finds_by_name(web, db), (
+        f"{WEB} does not find {DB} by name on a network they share: start {DB} with "
+        f"`--network {S['DB_NETWORK']}`, as every database container of step 5."
     )
     _, answer = http(host)
     assert PAYLOAD in answer, (

@@ -23,7 +23,7 @@ FAILING = (
     "def test_fine():\n    pass\n\n\n"
     "def test_broken():\n    assert False, 'The thing is missing: run `make thing`.'\n"
 )
-COPIED = [".env", "pyproject.toml", "exercises", "tests", "sql", "server.py"]
+COPIED = [".env", "pyproject.toml", "Dockerfile", "exercises", "tests", "sql", "server.py"]
 
 
 @pytest.fixture
