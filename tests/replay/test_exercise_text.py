@@ -5,6 +5,7 @@ reads the list of steps from exercises/NN-*.md (course.py), never a number of st
 import re
 
 import pytest
+import yaml
 
 from course import CHECKS, commands, hint, learner_text, step_files, steps
 from docker_deprecated import DEPRECATED
@@ -30,6 +31,15 @@ def test_steps_are_numbered_from_0_without_gaps():
 def test_every_step_has_a_check_file_and_every_check_file_a_step():
     checks = sorted(int(p.stem.rsplit("_", 1)[1]) for p in CHECKS.glob("test_step_*.py"))
     assert checks == steps()
+
+
+@pytest.mark.parametrize("step", steps())
+def test_every_step_opens_with_a_picture(step):
+    """A Mermaid flowchart right under the title: what runs where at this step."""
+    title, _, rest = step_files()[step].read_text().partition("\n\n")
+    assert rest.startswith("```mermaid\nflowchart "), f"step {step}: no picture under the title"
+    picture = rest.split("```", 2)[1]
+    assert "subgraph vm" in picture, f"step {step}: the picture does not show the VM"
 
 
 @pytest.mark.parametrize("step", steps())
@@ -65,6 +75,9 @@ def test_every_docker_workshop_name_is_from_env():
                   "DB_NETWORK")
     }
     allowed |= image_repo | {project, f"{project}_web", S["DB_COMMIT_IMAGE"].split(":")[0] + ".tar"}
+    # Compose's own names: <project>_<network or volume of docker-compose.yml>.
+    compose = yaml.safe_load((PROJECT / "docker-compose.yml").read_text())
+    allowed |= {f"{project}_{key}" for key in ["default", *compose.get("volumes", {})]}
     found = every(r"docker-workshop[\w.-]*\w(?::[\d.]+)?")
     assert {name: files for name, files in found.items() if name not in allowed} == {}
 
