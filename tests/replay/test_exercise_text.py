@@ -156,3 +156,14 @@ def test_the_deprecation_patterns_catch_what_they_name(feature, line):
     (entry,) = [d for d in DEPRECATED if d.feature == feature]
     assert re.search(entry.pattern, line)
     assert not re.search(entry.pattern, "docker compose up -d --network docker-workshop-net")
+
+
+def test_the_copies_listed_in_env_are_watched_by_tests_that_exist():
+    header = "".join(line for line in (PROJECT / ".env").read_text().splitlines(True)
+                     if line.startswith("#"))
+    files = re.findall(r"\b(tests/\S+\.py)", header)
+    names = re.findall(r"\((test_\w+)\)", header)
+    assert len(files) >= 4 and names, "the .env header lists no test"
+    assert [f for f in files if not (PROJECT / f).is_file()] == []
+    sources = "".join((PROJECT / f).read_text() for f in files)
+    assert [n for n in names if f"def {n}(" not in sources] == []
