@@ -9,11 +9,13 @@ CREATE TABLE IF NOT EXISTS messages (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- ORDER BY: without it, PostgreSQL (17, for one) may insert them in any order.
 INSERT INTO messages (content)
 SELECT fixture.content
 FROM (VALUES
-    ('Welcome to the Docker workshop!'),
-    ('This message was stored by PostgreSQL.'),
-    ('POST your own with: curl -XPOST http://localhost:8080 -d "Hello world"')
-) AS fixture (content)
-WHERE NOT EXISTS (SELECT FROM messages WHERE messages.content = fixture.content);
+    (1, 'Welcome to the Docker workshop!'),
+    (2, 'This message was stored by PostgreSQL.'),
+    (3, 'POST your own with: curl -XPOST http://localhost:8080 -d "Hello world"')
+) AS fixture (position, content)
+WHERE NOT EXISTS (SELECT FROM messages WHERE messages.content = fixture.content)
+ORDER BY fixture.position;
