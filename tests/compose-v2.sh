@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# TEST ENVIRONMENT ONLY. Learners' VMs get Compose v2 from Docker's apt repository
-# (provisioning/); Debian 12 itself has only Compose v1 (docker-compose 1.29), and this
-# machine reaches no other repository. Debian 13's docker-compose package is Compose v2
+# TEST ENVIRONMENT ONLY. Learners' VMs get Compose v2 from Docker's apt repository, or
+# Debian 13's docker-compose (provisioning/); this Debian 12 machine has only Compose v1
+# (docker-compose 1.29), and reaches no other repository. Debian 13's docker-compose package is Compose v2
 # as a docker CLI plugin, built by Debian: take that binary from Debian's mirror, check
 # it against the mirror's signed index, and install it as /usr/local/lib/docker/
 # cli-plugins/docker-compose, so the tests run `docker compose` (v2) as learners do,
 # and `docker-compose` (v1) as this machine can install. Does nothing if v2 answers.
+# The mirror is the one this machine's apt uses (tests/apt-mirror.sh).
 set -euo pipefail
 
+# shellcheck source=tests/apt-mirror.sh
+. "$(dirname "$0")/apt-mirror.sh"
 PLUGIN=/usr/local/lib/docker/cli-plugins/docker-compose
-MIRROR=http://deb.debian.org/debian
 SUITE=trixie
 
 if docker compose version >/dev/null 2>&1; then
     echo "compose-v2: $(docker compose version)"
     exit 0
 fi
+MIRROR=$(apt_mirror)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 arch=$(dpkg --print-architecture)

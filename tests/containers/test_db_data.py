@@ -65,7 +65,7 @@ def test_host_directory_as_pgdata_keeps_the_data(run_db, tmp_path):
     message = store_a_message(db)
     db = replace(db, run_db, *options)
     assert message in stored_messages(ip_of(db))
-    assert (tmp_path / "PG_VERSION").read_text().strip() == "15"  # the files are on the host
+    assert (tmp_path / "PG_VERSION").read_text().strip() == "17"  # the files are on the host
 
 
 def test_named_volume_keeps_the_data(made, run_db):

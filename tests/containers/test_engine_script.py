@@ -1,14 +1,15 @@
-"""tests/engine.sh, run for real in a Debian 12 container that has no Docker at first (the
-host's engine must never be stopped by a test). The container gets the capabilities a
-nested dockerd needs and its own volume for /var/lib/docker."""
+"""tests/engine.sh, run for real in a Debian container (the stand-in base) that has no
+Docker at first (the host's engine must never be stopped by a test). The container gets
+the capabilities a nested dockerd needs and its own volume for /var/lib/docker."""
 
 import pytest
 
 from dockertools import docker
-from settings import PROJECT
+from settings import PROJECT, load
 
 pytestmark = pytest.mark.docker
-BASE = "docker-workshop-standin/debian:12"  # built by tests/standins/build.sh
+# The stand-in base image, built by tests/standins/build.sh (its name: standins.env).
+BASE = load(PROJECT / "tests" / "standins" / "standins.env")["STANDIN_BASE"]
 FAKE_DOCKERD = "#!/bin/sh\nwhile :; do sleep 1; done\n"  # runs, never answers
 
 

@@ -44,7 +44,7 @@ def test_build_sh_keeps_a_real_image_and_builds_a_stand_in_for_a_missing_one(mad
     assert f"{missing}: cannot be pulled, building the stand-in" in out
     assert inspect_field(missing, f'{{{{index .Config.Labels "{LABEL}"}}}}') != ""
     assert docker("run", "--rm", missing, "python", "--version").stdout.startswith(
-        "Python 3.11")
+        "Python 3.13")
 
     out = build_sh(POSTGRES_IMAGE=real, PYTHON_IMAGE=missing)  # nothing changed: cached
     assert f"{missing}: stand-in up to date" in out

@@ -1,7 +1,7 @@
 """The postgres image's contract that the workshop relies on, observed on a container.
 
 Here the image is the offline stand-in (tests/standins/) when no registry is reachable,
-the official postgres:15 elsewhere: both must pass.
+the official postgres:17 elsewhere: both must pass.
 """
 
 import psycopg2
@@ -72,12 +72,12 @@ def test_host_connections_need_the_password(run_db):
 
 def test_host_auth_follows_password_encryption(run_db):
     assert hba_host_method(run_db()) == ["md5"]  # postgres -c password_encryption=md5
-    assert hba_host_method(run_db(command=())) == ["scram-sha-256"]  # PostgreSQL 15's default
+    assert hba_host_method(run_db(command=())) == ["scram-sha-256"]  # PostgreSQL 17's default
 
 
 def test_pgdata_chooses_the_data_directory(run_db):
     name = run_db("-e", "PGDATA=/pg_data")
-    assert docker("exec", name, "cat", "/pg_data/PG_VERSION").stdout.strip() == "15"
+    assert docker("exec", name, "cat", "/pg_data/PG_VERSION").stdout.strip() == "17"
     assert docker("exec", name, "ls", "-A", "/var/lib/postgresql/data").stdout == ""
 
 
@@ -124,7 +124,7 @@ def test_listens_on_all_addresses_port_5432(run_db):
 def test_postgres_is_pid_1_as_user_postgres(run_db):
     name = run_db()
     cmdline = docker("exec", name, "cat", "/proc/1/cmdline").stdout.split("\0")
-    assert cmdline[0] in ("postgres", "/usr/lib/postgresql/15/bin/postgres")
+    assert cmdline[0] in ("postgres", "/usr/lib/postgresql/17/bin/postgres")
     status = docker("exec", name, "cat", "/proc/1/status").stdout
     uid = next(line.split()[1] for line in status.splitlines() if line.startswith("Uid:"))
     assert docker("exec", name, "id", "-u", "postgres").stdout.strip() == uid != "0"
@@ -147,4 +147,4 @@ def test_arguments_starting_with_a_dash_go_to_postgres(run_db):
 def test_psql_and_pg_isready_are_on_path(engine):
     for tool in ("psql", "pg_isready"):
         out = docker("run", "--rm", IMAGE, tool, "--version").stdout
-        assert f"{tool} (PostgreSQL) 15." in out
+        assert f"{tool} (PostgreSQL) 17." in out

@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # Exists only because no container registry is reachable here: builds offline stand-ins
-# for python:3.11-slim and postgres:15, each ONLY when `docker pull` of the real image fails.
+# for .env's PYTHON_IMAGE and POSTGRES_IMAGE, each ONLY when `docker pull` of the real
+# image fails.
 #
 #   tests/standins/build.sh      (as root, with a Docker engine answering)
 #
-# 1. docker-workshop-standin/debian:12: a debootstrapped Debian 12 rootfs that trusts this
+# 1. STANDIN_BASE (standins.env): a debootstrapped Debian STANDIN_SUITE rootfs, from the
+#    Debian mirror of this machine's apt sources (tests/apt-mirror.sh), that trusts this
 #    host's CAs (containers here reach PyPI only through a TLS proxy that only the host
-#    trusts), imported with `docker import`. Other stand-ins (and the stand-in VM) build FROM it.
-# 2. python:3.11-slim and postgres:15, from the Dockerfiles in python/ and postgres/.
+#    trusts), imported with `docker import`. Other stand-ins (and the stand-in VM) build
+#    FROM it.
+# 2. The python and postgres stand-ins, from the Dockerfiles in python/ and postgres/.
 # Idempotent and cached: an image is rebuilt only when the hash of its inputs (kept in the
 # image label below) changes. A real pulled image (no such label) is never replaced.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-BASE=docker-workshop-standin/debian:12
+# shellcheck source=tests/standins/standins.env
+. "$here/standins.env"
+# shellcheck source=tests/apt-mirror.sh
+. "$here/../apt-mirror.sh"
+BASE=$STANDIN_BASE
+SUITE=$STANDIN_SUITE
 LABEL=org.docker-workshop.standin.inputs
-MIRROR=http://deb.debian.org/debian
 env_get() { sed -n "s/^$1=//p" "$here/../../.env"; }  # the project's single source of names
 root=""  # the rootfs being built, removed on exit
 
@@ -34,12 +41,24 @@ label_of() {  # image -> its stand-in label ("" for a real image or no image)
 }
 
 build_base() {  # hash
+    local mirror security
+    mirror=$(apt_mirror)
+    security=$(apt_mirror security)
     root=$(mktemp -d /var/tmp/standin-rootfs.XXXXXX)
-    debootstrap --variant=minbase --include=ca-certificates bookworm "$root" "$MIRROR"
-    cat > "$root/etc/apt/sources.list" <<EOF
-deb $MIRROR bookworm main
-deb $MIRROR bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
+    debootstrap --variant=minbase --include=ca-certificates "$SUITE" "$root" "$mirror"
+    rm -f "$root/etc/apt/sources.list"
+    cat > "$root/etc/apt/sources.list.d/debian.sources" <<EOF
+Types: deb
+URIs: $mirror
+Suites: $SUITE $SUITE-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $security
+Suites: $SUITE-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
     cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
     chroot "$root" update-ca-certificates
@@ -55,8 +74,8 @@ EOF
 
 base() {
     local want
-    want=$({ declare -f build_base; cat /usr/local/share/ca-certificates/*.crt; } \
-        | sha256sum | cut -c1-16)
+    want=$({ declare -f build_base; cat "$here/standins.env" \
+        /usr/local/share/ca-certificates/*.crt; } | sha256sum | cut -c1-16)
     if [ "$(label_of "$BASE")" = "$want" ]; then
         echo "$BASE: up to date"
     else
@@ -65,8 +84,8 @@ base() {
     fi
 }
 
-standin() {  # image dir
-    local image=$1 dir=$here/$2 have want
+standin() {  # image dir build-arg (NAME=value, e.g. PG_MAJOR=17, from the image's tag)
+    local image=$1 dir=$here/$2 arg=$3 have want
     have=$(label_of "$image")
     if docker image inspect "$image" >/dev/null 2>&1 && [ -z "$have" ]; then
         echo "$image: real image present, kept"
@@ -76,21 +95,30 @@ standin() {  # image dir
         echo "$image: pulled the real image"
         return
     fi
-    want=$({ docker image inspect -f '{{.Id}}' "$BASE"; cat "$dir"/*; } | sha256sum | cut -c1-16)
+    want=$({ docker image inspect -f '{{.Id}}' "$BASE"; echo "$arg"; cat "$dir"/*; } \
+        | sha256sum | cut -c1-16)
     if [ "$have" = "$want" ]; then
         echo "$image: stand-in up to date (no registry reachable)"
         return
     fi
-    echo "$image: cannot be pulled, building the stand-in from $dir"
+    echo "$image: cannot be pulled, building the stand-in from $dir ($arg, Debian $SUITE)"
     local out
-    if ! out=$(DOCKER_BUILDKIT=0 docker build --label "$LABEL=$want" -t "$image" "$dir" 2>&1)
-    then
+    if ! out=$(docker build --build-arg "BASE=$BASE" --build-arg "$arg" \
+            --label "$LABEL=$want" -t "$image" "$dir" 2>&1); then
         echo "$out" >&2
         return 1
     fi
 }
 
+version_of() {  # tag -> its leading version (3.13-slim -> 3.13, 17 -> 17; test -> "")
+    [[ $1 =~ ^[0-9]+(\.[0-9]+)* ]] && echo "${BASH_REMATCH[0]}" || true
+}
+
 base
-standin "${PYTHON_IMAGE:-$(env_get PYTHON_IMAGE)}" python  # a variable set in the shell wins
-standin "${POSTGRES_IMAGE:-$(env_get POSTGRES_IMAGE)}" postgres
+python_image=${PYTHON_IMAGE:-$(env_get PYTHON_IMAGE)}  # a variable set in the shell wins
+postgres_image=${POSTGRES_IMAGE:-$(env_get POSTGRES_IMAGE)}
+# A tag without a version (e.g. a test's): Debian's python3, unchecked.
+standin "$python_image" python "PYTHON_VERSION=$(version_of "${python_image##*:}")"
+pg_major=$(version_of "${postgres_image##*:}")
+standin "$postgres_image" postgres "PG_MAJOR=${pg_major%%.*}"
 docker image prune -f --filter "label=$LABEL" >/dev/null  # dangling old stand-ins

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Exists only because no container registry is reachable here: the stand-in postgres:15's
+# Exists only because no container registry is reachable here: the stand-in postgres image's
 # entrypoint. It keeps the official image's contract that the workshop relies on:
 #  - POSTGRES_PASSWORD required at first init (unless POSTGRES_HOST_AUTH_METHOD=trust);
 #  - POSTGRES_USER (default postgres), POSTGRES_DB (default $POSTGRES_USER), PGDATA;
