@@ -1,5 +1,6 @@
-"""A throwaway PostgreSQL 15 cluster (Debian's binaries) on a free port, for tests
-and benchmarks. Host logins use md5 passwords, as the workshop's VM and images do."""
+"""A throwaway PostgreSQL cluster (Debian's binaries, the newest major installed) on a
+free port, for tests and benchmarks. Host logins use md5 passwords, as the workshop's VM
+and images do."""
 
 import shutil
 import socket
@@ -9,7 +10,15 @@ from pathlib import Path
 
 from settings import PROJECT, S
 
-BIN = Path("/usr/lib/postgresql/15/bin")
+
+def newest_bin(root=Path("/usr/lib/postgresql")):
+    """The bin folder of the newest PostgreSQL major installed (15 on Debian 12, 17 on
+    Debian 13), or a path that does not exist when there is none."""
+    majors = [path for path in root.glob("*/bin") if path.parent.name.isdigit()]
+    return max(majors, key=lambda path: int(path.parent.name), default=root / "none/bin")
+
+
+BIN = newest_bin()
 SUPERUSER_PASSWORD = "test-superuser"
 
 
@@ -22,7 +31,8 @@ def free_port():
 class Cluster:
     def __init__(self):
         if not (BIN / "initdb").exists():
-            raise RuntimeError(f"PostgreSQL 15 is not installed ({BIN}): run tests/run")
+            raise RuntimeError("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/"
+                               "initdb): run tests/run")
         self.dir = Path(tempfile.mkdtemp(prefix="workshop-pg-"))
         self.data = self.dir / "data"
         self.port = free_port()
