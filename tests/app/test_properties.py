@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness import Server
+from harness import Server, unescape
 
 LIMIT = 64 * 1024
 MESSAGES = st.text(min_size=1, max_size=3000).filter(
@@ -21,8 +21,11 @@ def shared_server(cluster):
 
 
 def stored(server, new_id):
-    messages = json.loads(server.request("GET", "/", headers={"Accept": "application/json"}).text)
-    return next(m["content"] for m in messages if m["id"] == new_id)
+    answer = server.request("GET", f"/?limit=1&before={new_id + 1}",
+                            headers={"Accept": "application/json"})
+    [message] = json.loads(answer.text)
+    assert message["id"] == new_id
+    return message["content"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
@@ -54,3 +57,14 @@ def test_no_body_gets_a_5xx(shared_server, body, content_type, path):
     answer = shared_server.request("POST", path, body=body,
                                    headers={"Content-Type": content_type})
     assert answer.status in {201, 303, 400}, (answer.status, answer.text)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(message=MESSAGES)
+def test_the_text_list_shows_any_message_on_one_line(shared_server, message):
+    new_id = shared_server.stored_id(shared_server.post(message))
+    listed = shared_server.request("GET", f"/?limit=1&before={new_id + 1}").text
+    assert listed.endswith("\n") and len(listed.splitlines()) == 1
+    # Backslash escapes, as Python writes them: read back as a Python string, they give
+    # the message again, so no two messages show the same.
+    assert unescape(listed[:-1]) == message

@@ -13,7 +13,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from harness import query
+from harness import query, unescape
 from settings import PROJECT, S
 
 LIMIT = 64 * 1024
@@ -33,17 +33,24 @@ def one_line(response):
 # -- GET ----------------------------------------------------------------------
 
 
-def test_get_lists_messages_oldest_first_one_per_line(server, cluster):
+def test_get_lists_the_newest_messages_oldest_first_one_per_line(server, cluster):
     first, second = unique("first"), unique("second")
     server.post(first)
     server.post(second)
     answer = server.request("GET", "/")
     assert answer.status == 200
     assert answer.headers["Content-Type"] == "text/plain; charset=utf-8"
-    expected = [c for (c,) in query(cluster, "SELECT content FROM messages ORDER BY id")]
-    assert answer.text == "".join(f"{content}\n" for content in expected)
-    assert expected.index(first) < expected.index(second)
-    assert "Welcome to the Docker workshop!\n" in answer.text  # a fixture from sql/
+    newest = query(cluster, "SELECT content FROM messages ORDER BY id DESC LIMIT 100")
+    expected = [content for (content,) in reversed(newest)]
+    assert answer.text.endswith("\n")
+    assert [unescape(line) for line in answer.text.split("\n")[:-1]] == expected
+    assert expected[-2:] == [first, second]  # what you just posted is last
+
+
+def test_get_on_a_new_database_lists_the_fixtures(own_cluster, start_server):
+    answer = start_server(own_cluster.server_env()).request("GET", "/")
+    assert answer.text.splitlines()[0] == "Welcome to the Docker workshop!"  # from sql/
+    assert "Link" not in answer.headers  # nothing older
 
 
 def test_get_with_accept_json_gives_id_content_created_at(server):
@@ -184,10 +191,10 @@ def test_other_methods_are_405_with_allow(server):
     for method in ["PUT", "DELETE", "PATCH", "OPTIONS"]:
         answer = server.request(method, "/", body=b"x")
         assert answer.status == 405, method
-        assert answer.headers["Allow"] == "GET, POST"
+        assert answer.headers["Allow"] == "GET, HEAD, POST"
         one_line(answer)
     health = server.request("POST", "/health", body=b"x")
-    assert health.status == 405 and health.headers["Allow"] == "GET"
+    assert health.status == 405 and health.headers["Allow"] == "GET, HEAD"
 
 
 def test_other_paths_are_404(server):
