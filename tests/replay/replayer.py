@@ -69,21 +69,46 @@ def replay_step(terminal, step):
     return replayed
 
 
+def fix_in(output):
+    """The commands under the first `Fix:` of a check's output, as the learner reads them."""
+    lines = output.splitlines()
+    for number, line in enumerate(lines):
+        if line.strip() == "Fix:":
+            indent = len(line) - len(line.lstrip())
+            commands = []
+            for below in lines[number + 1 :]:
+                if not below.strip() or len(below) - len(below.lstrip()) <= indent:
+                    break
+                commands.append(below.strip())
+            return commands
+    return []
+
+
 def try_mistake(terminal, step, mistake):
-    """`workshop check N` fails saying `mistake.says`, and passes once it is undone."""
+    """Make the mistake; `workshop check N` must fail saying `mistake.says`; then undo it
+    (by default: run the commands the check's `Fix:` gives, verbatim) and the check must
+    pass again. A mistake whose `says` is None is a variant the check must accept."""
     for command in mistake.make:
         status, output = terminal.run(command)
         assert status == 0, f"could not make the mistake ({mistake.what}): {command}\n{output}"
     status, output = check(terminal, step)
-    assert status != 0 and mistake.says in output, (
-        f"`workshop check {step}` after the mistake '{mistake.what}' should fail saying "
-        f"{mistake.says!r}:\n{output}"
+    if mistake.says is None:
+        assert status == 0, f"`workshop check {step}` should accept '{mistake.what}':\n{output}"
+    else:
+        assert status != 0 and mistake.says in output, (
+            f"`workshop check {step}` after the mistake '{mistake.what}' should fail saying "
+            f"{mistake.says!r}:\n{output}"
+        )
+    undo = mistake.undo or fix_in(output)
+    assert undo, f"`workshop check {step}` gives no Fix for '{mistake.what}':\n{output}"
+    for command in undo:
+        status, said = terminal.retry(command, 60)
+        assert status == 0, f"undoing '{mistake.what}': `{command}` exited {status}:\n{said}"
+    status, after = check(terminal, step)
+    assert status == 0, (
+        f"`workshop check {step}` still fails after '{mistake.what}' was undone with:\n"
+        + "\n".join(undo) + f"\n{after}"
     )
-    for command in mistake.undo:
-        status, output = terminal.retry(command, 60)
-        assert status == 0, f"could not undo the mistake ({mistake.what}): {command}\n{output}"
-    status, output = check(terminal, step)
-    assert status == 0, f"`workshop check {step}` fails after undoing '{mistake.what}':\n{output}"
 
 
 def timings(terminal, step, replayed):

@@ -1,9 +1,15 @@
 """What the step checks look at, through testinfra's `host` (local in the VM, or any
 --hosts): Docker objects with `docker inspect`, HTTP with curl, the database with
 psycopg2 (run on the host under test, where the containers' addresses are reachable).
-Every name comes from .env (settings.S)."""
+Every name comes from .env (settings.S).
+
+Every check says what is wrong in the same shape (`fail`): what was expected, what was
+found, and under `Fix:` the exact commands that put it right, one per line. The replay
+runs those commands, as they are, and the check must then pass.
+"""
 
 import json
+import re
 import shlex
 import sys
 from dataclasses import dataclass, field
@@ -12,6 +18,18 @@ from settings import S
 
 WEB_URL = f"http://localhost:{S['WEB_PORT']}"
 DB_DATA_DIR = "/var/lib/postgresql/data"  # the postgres image's default PGDATA
+PROJECT_DIR = "cd ~/docker-workshop"  # a Fix's first command when it uses "$PWD"
+
+
+def fail(what, expected, found, fix):
+    """Stop the check: what is wrong, what was expected, what was found, the fix."""
+    lines = [what, f"Expected: {expected}", f"Found: {found}", "Fix:"]
+    raise AssertionError("\n".join(lines + [f"  {command}" for command in fix]))
+
+
+def expect(ok, what, expected, found, fix):
+    if not ok:
+        fail(what, expected, found, fix)
 
 
 def inspect(host, *names, kind=""):
@@ -31,6 +49,33 @@ def container(host, name):
 
 def running(info):
     return bool(info) and info["State"]["Status"] == "running"
+
+
+def last_log_line(host, name):
+    lines = host.run(f"docker logs --tail 3 {shlex.quote(name)} 2>&1").stdout.strip()
+    return lines.splitlines()[-1].strip() if lines else "(no output)"
+
+
+def state(host, info, name):
+    """What a container is doing, in words a learner can act on."""
+    if not info:
+        return f"no container named {name} (`docker ps -a` lists none)"
+    status = info["State"]["Status"]
+    if status == "running":
+        return "running"
+    if status == "created":
+        problem = info["State"].get("Error") or "never started"
+        return f"created but not running: {problem}"
+    code = info["State"]["ExitCode"]
+    return f"{status} with exit code {code}; its last log line: {last_log_line(host, name)}"
+
+
+def process_env(host, info):
+    """The environment the container's main process really has (links add to it)."""
+    result = host.run(f"docker exec {shlex.quote(info['Id'])} cat /proc/1/environ")
+    if result.rc != 0:
+        return env(info)
+    return dict(item.partition("=")[::2] for item in result.stdout.split("\0") if item)
 
 
 def compose_containers(host, service):
@@ -77,19 +122,66 @@ def own_networks(web, db):
     return sorted(set(networks(web)) & set(networks(db)) - {"bridge", "host", "none"})
 
 
-def finds_by_name(web, db):
-    """True if the name in web's POSTGRES_HOST is db's, on a network they share."""
-    wanted = db_host_of(web)
-    return any(wanted in names_on(db, network) for network in own_networks(web, db))
+def link_aliases(web, db):
+    """The names a legacy link gave db inside web (docker run --link, legacy, on purpose)."""
+    links = list(web["HostConfig"].get("Links") or [])  # "/db:/web/alias" (default bridge)
+    for settings in networks(web).values():  # "db:alias" (a network of your own)
+        links += settings.get("Links") or []
+    name = db["Name"].lstrip("/")
+    return {
+        link.rsplit(":", 1)[1].rsplit("/", 1)[-1]
+        for link in links
+        if link.split(":")[0].strip("/") == name
+    }
+
+
+def database_host(host, web):
+    """Where server.py in the web container looks for its database: POSTGRES_HOST, or the
+    2016 way's link variable, read from the environment its process really has."""
+    variables = process_env(host, web)
+    return variables.get("POSTGRES_HOST") or variables.get("POSTGRES_PORT_5432_TCP_ADDR")
+
+
+def finds_db(host, web, db):
+    """True if the host the web container is given is db: its name or an alias on a
+    network they share, a legacy link's alias, or its address on a network they share."""
+    wanted = database_host(host, web)
+    shared = set(networks(web)) & set(networks(db))
+    if any(wanted in names_on(db, network) for network in own_networks(web, db)):
+        return True
+    if wanted in link_aliases(web, db):
+        return True
+    return any(networks(db)[network].get("IPAddress") == wanted for network in shared)
 
 
 def published_port(info, port="8080/tcp"):
-    bindings = info["NetworkSettings"]["Ports"].get(port) or []
+    """The VM's ports that `-p` asked to send to the container's `port`."""
+    bindings = (info["HostConfig"].get("PortBindings") or {}).get(port) or []
     return {binding["HostPort"] for binding in bindings}
+
+
+def published(info):
+    """All of a container's -p, as `docker ps` shows them (8081->8080/tcp)."""
+    bindings = info["HostConfig"].get("PortBindings") or {}
+    found = [f"{b['HostPort']}->{port}" for port, each in bindings.items() for b in each or []]
+    return ", ".join(found) or "no published port"
+
+
+def listener(host, port):
+    """(program, pid) of what listens on the VM's TCP `port`, if the learner owns it."""
+    found = re.search(
+        r'users:\(\("([^"]+)",pid=(\d+)', host.run(f"ss -Hltnp 'sport = :{port}'").stdout
+    )
+    return (found.group(1), found.group(2)) if found else (None, None)
 
 
 def mount_at(info, destination):
     return next((m for m in info["Mounts"] if m["Destination"] == destination), None)
+
+
+def body(answer):
+    """The body of an `http` answer (its reason, for a 503)."""
+    return answer.replace("\r\n", "\n").partition("\n\n")[2].strip()
 
 
 def http(host, path="/", method="GET", data=None, headers=()):
@@ -133,10 +225,11 @@ def messages(host, address="localhost"):
 class Mistake:
     """A mistake learners make at this step, declared in the step's check file (MISTAKES).
     The replay (tests/replay) makes it after the step: it runs `make`, then
-    `workshop check N` must fail and its message must contain `says`; then `undo` puts
-    the machine back, and the check must pass again."""
+    `workshop check N` must fail and its message must contain `says`; then it runs the
+    `Fix:` the message gives (or `undo`, where the machine needs putting back by other
+    means), and the check must pass again. `says=None`: a variant the check accepts."""
 
     what: str
     make: list
-    says: str
+    says: str | None
     undo: list = field(default_factory=list)

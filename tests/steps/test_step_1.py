@@ -1,31 +1,52 @@
 """Step 1: the web image is built and tagged from the project's Dockerfile."""
 
 from settings import S
-from steplib import Mistake, image
+from steplib import Mistake, expect, image
 
-SAVED = "replay-mistake/web:saved"  # where the replay keeps the image meanwhile
+WEB_IMAGE, REPOSITORY = S["WEB_IMAGE"], S["WEB_IMAGE"].split(":")[0]
+BUILD = ["cd ~/docker-workshop", f"docker build -t {WEB_IMAGE} ."]
+
 MISTAKES = [
     Mistake(
         "the image is missing",
-        make=[f"docker tag {S['WEB_IMAGE']} {SAVED}", f"docker rmi {S['WEB_IMAGE']}"],
-        says=f"There is no image {S['WEB_IMAGE']}",
-        undo=[f"docker tag {SAVED} {S['WEB_IMAGE']}", f"docker rmi {SAVED}"],
+        make=[f"docker rmi {WEB_IMAGE}"],
+        says=f"There is no image {WEB_IMAGE}",
+    ),
+    Mistake(
+        "the image built without its tag",
+        make=[f"docker tag {WEB_IMAGE} {REPOSITORY}:latest", f"docker rmi {WEB_IMAGE}"],
+        says=f"found {REPOSITORY}:latest",
     ),
 ]
 
 
 def test_web_image_is_built(host):
-    assert image(host, S["WEB_IMAGE"]), (
-        f"There is no image {S['WEB_IMAGE']}: build it in ~/docker-workshop with "
-        f"`docker build -t {S['WEB_IMAGE']} .`."
+    tags = host.run(f"docker images --format '{{{{.Tag}}}}' {REPOSITORY}").stdout.split()
+    others = [f"{REPOSITORY}:{tag}" for tag in tags if f"{REPOSITORY}:{tag}" != WEB_IMAGE]
+    found = "found " + ", ".join(others) + " (the tag is part of the name)" if others else "none"
+    expect(
+        image(host, WEB_IMAGE),
+        f"There is no image {WEB_IMAGE}.",
+        WEB_IMAGE,
+        found,
+        BUILD + [f"docker rmi {other}" for other in others],
     )
 
 
 def test_web_image_is_built_on_the_python_base(host):
-    web, base = image(host, S["WEB_IMAGE"]), image(host, S["PYTHON_IMAGE"])
-    assert web and base, f"{S['WEB_IMAGE']} or {S['PYTHON_IMAGE']} is missing: see step 1."
+    web, base = image(host, WEB_IMAGE), image(host, S["PYTHON_IMAGE"])
+    expect(
+        web and base,
+        f"{WEB_IMAGE} or its base {S['PYTHON_IMAGE']} is missing.",
+        "both images",
+        f"{WEB_IMAGE}: {bool(web)}, {S['PYTHON_IMAGE']}: {bool(base)}",
+        BUILD,
+    )
     base_layers = base["RootFS"]["Layers"]
-    assert web["RootFS"]["Layers"][: len(base_layers)] == base_layers, (
-        f"{S['WEB_IMAGE']} is not built on {S['PYTHON_IMAGE']}: rebuild it from the "
-        f"project's Dockerfile with `docker build -t {S['WEB_IMAGE']} .`."
+    expect(
+        web["RootFS"]["Layers"][: len(base_layers)] == base_layers,
+        f"{WEB_IMAGE} is not built on {S['PYTHON_IMAGE']}.",
+        f"the layers of {S['PYTHON_IMAGE']} at the bottom of {WEB_IMAGE}",
+        "other layers: was the Dockerfile changed?",
+        ["cd ~/docker-workshop", "git checkout Dockerfile", f"docker build -t {WEB_IMAGE} ."],
     )

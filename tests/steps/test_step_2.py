@@ -1,34 +1,46 @@
 """Step 2: the image has no server.py, and the failed `docker run --rm` left nothing."""
 
 from settings import S
-from steplib import Mistake, container, image
+from steplib import Mistake, container, expect, image, state
+
+WEB, WEB_IMAGE = S["WEB_CONTAINER"], S["WEB_IMAGE"]
 
 MISTAKES = [
     Mistake(
-        "a container left over",
-        make=[f"docker create --name {S['WEB_CONTAINER']} {S['WEB_IMAGE']}"],
-        says=f"A container named {S['WEB_CONTAINER']} is left over",
-        undo=[f"docker rm {S['WEB_CONTAINER']}"],
+        "a failed run without --rm left its container",
+        make=[f"docker run --name {WEB} {WEB_IMAGE} python server.py || true"],
+        says=f"A container named {WEB} is left over",
     ),
 ]
 
 
 def test_web_image_exists(host):
-    assert image(host, S["WEB_IMAGE"]), (
-        f"There is no image {S['WEB_IMAGE']}: build it first (step 1)."
+    expect(
+        image(host, WEB_IMAGE),
+        f"There is no image {WEB_IMAGE}.",
+        WEB_IMAGE,
+        "none",
+        ["cd ~/docker-workshop", f"docker build -t {WEB_IMAGE} ."],
     )
 
 
 def test_image_does_not_contain_server_py(host):
-    result = host.run(f"docker run --rm --entrypoint ls {S['WEB_IMAGE']} /app/server.py")
-    assert result.rc != 0, (
-        f"{S['WEB_IMAGE']} contains /app/server.py, but the workshop's image must not: "
-        f"rebuild it from the project's unchanged Dockerfile (step 1)."
+    result = host.run(f"docker run --rm --entrypoint ls {WEB_IMAGE} /app/server.py")
+    expect(
+        result.rc != 0,
+        f"{WEB_IMAGE} contains /app/server.py, but the workshop's image must not.",
+        "no /app/server.py in the image (it is mounted in step 3)",
+        "/app/server.py: was the Dockerfile changed?",
+        ["cd ~/docker-workshop", "git checkout Dockerfile", f"docker build -t {WEB_IMAGE} ."],
     )
 
 
 def test_no_container_left_over(host):
-    assert container(host, S["WEB_CONTAINER"]) is None, (
-        f"A container named {S['WEB_CONTAINER']} is left over (was --rm missing?): "
-        f"remove it with `docker rm -f {S['WEB_CONTAINER']}`."
+    info = container(host, WEB)
+    expect(
+        info is None,
+        f"A container named {WEB} is left over (was --rm missing?).",
+        f"no container {WEB}: `docker run --rm` removes it when it exits",
+        state(host, info, WEB),
+        [f"docker rm -f {WEB}"],
     )

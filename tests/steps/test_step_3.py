@@ -5,18 +5,60 @@ import pytest
 
 from course import command, posted
 from settings import S
-from steplib import WEB_URL, Mistake, container, db_host_of, http, mount_at, published_port, running
+from steplib import (
+    WEB_URL,
+    Mistake,
+    body,
+    container,
+    db_host_of,
+    expect,
+    fail,
+    http,
+    listener,
+    mount_at,
+    published,
+    published_port,
+    running,
+    state,
+)
 
-NAME = S["WEB_CONTAINER"]
-RUN_AGAIN = f"remove it with `docker rm -f {NAME}` and run step 3's `docker run -d` command"
+NAME, PORT = S["WEB_CONTAINER"], S["WEB_PORT"]
 POSTED = posted(3)
 RUN = command(3, f"docker run -d --name={NAME}")
+REDO = [f"docker rm -f {NAME}", "cd ~/docker-workshop", RUN]
+SERVER_PY = f"{S['VM_PROJECT_DIR']}/server.py"
+MOUNT = '-v "$PWD"/server.py:/app/server.py '
+
 MISTAKES = [
     Mistake(
         "the wrong port",
-        make=[f"docker rm -f {NAME}", RUN.replace(f"-p {S['WEB_PORT']}:8080", "-p 8081:8080")],
-        says=f"does not publish its port 8080 on the VM's port {S['WEB_PORT']}",
-        undo=[f"docker rm -f {NAME}", RUN],
+        make=[f"docker rm -f {NAME}", RUN.replace(f"-p {PORT}:8080", "-p 8081:8080")],
+        says="Found: 8081->8080/tcp",
+    ),
+    Mistake(
+        "no bind mount",
+        make=[f"docker rm -f {NAME}", RUN.replace(MOUNT, "")],
+        says="exit code 2; its last log line: python: can't open file",
+    ),
+    Mistake(
+        "run from the home folder instead of the project's",
+        make=["cd ~", f"docker rm -f {NAME}", RUN],
+        says="mounts /home/vagrant/server.py",
+    ),
+    Mistake(
+        "no POSTGRES_HOST",
+        make=[f"docker rm -f {NAME}", RUN.replace("-e POSTGRES_HOST=host.docker.internal ", "")],
+        says="Found: no POSTGRES_HOST",
+    ),
+    Mistake(
+        "port 8080 already taken on the VM",
+        make=[
+            f"docker rm -f {NAME}",
+            f"(python3 -m http.server {PORT} >/dev/null 2>&1 &)",
+            "sleep 1",
+            f"{RUN} || true",
+        ],
+        says=f"port {PORT} is taken by python3",
     ),
 ]
 
@@ -24,56 +66,105 @@ MISTAKES = [
 @pytest.fixture
 def web(host):
     info = container(host, NAME)
-    assert running(info), f"{NAME} is not running: start it with step 3's `docker run -d` command."
-    return info
+    if running(info):
+        return info
+    fix = REDO
+    mount = mount_at(info, "/app/server.py") if info else None
+    if mount and mount["Source"] != SERVER_PY:  # `docker run` made a folder there
+        fix = [f"docker rm -f {NAME}", f"sudo rmdir {mount['Source']}", *REDO[1:]]
+        fail(
+            f"{NAME} mounts {mount['Source']}, not the project's server.py: "
+            "`docker run` ran outside ~/docker-workshop.",
+            f"{SERVER_PY} at /app/server.py",
+            state(host, info, NAME),
+            fix,
+        )
+    program, pid = listener(host, PORT)
+    if info and pid:
+        fix = [
+            f"kill {pid}   # {program}: if it is the step 0 server, Ctrl+C in its terminal",
+            *REDO,
+        ]
+        fail(
+            f"{NAME} is not running: port {PORT} is taken by {program} (pid {pid}).",
+            f"{NAME} running, port {PORT} free for it",
+            state(host, info, NAME),
+            fix,
+        )
+    fail(f"{NAME} is not running.", "running", state(host, info, NAME), fix)
 
 
 def test_web_container_runs_the_web_image(web):
-    assert web["Config"]["Image"] == S["WEB_IMAGE"], (
-        f"{NAME} runs {web['Config']['Image']}, not {S['WEB_IMAGE']}: {RUN_AGAIN}."
+    expect(
+        web["Config"]["Image"] == S["WEB_IMAGE"],
+        f"{NAME} runs another image.",
+        S["WEB_IMAGE"],
+        web["Config"]["Image"],
+        REDO,
     )
 
 
 def test_server_py_is_bind_mounted(web):
     mount = mount_at(web, "/app/server.py")
-    assert mount and mount["Type"] == "bind" and mount["Source"].endswith("/server.py"), (
-        f"server.py is not mounted at /app/server.py in {NAME}: {RUN_AGAIN} "
-        '(with -v "$PWD"/server.py:/app/server.py).'
+    expect(
+        mount and mount["Type"] == "bind" and mount["Source"] == SERVER_PY,
+        f"{NAME} does not mount the project's server.py at /app/server.py.",
+        f"{SERVER_PY} (bind mount)",
+        f"{mount['Type']} {mount['Source']}" if mount else "no mount at /app/server.py",
+        REDO,
     )
 
 
 def test_port_8080_is_published(web):
-    assert S["WEB_PORT"] in published_port(web), (
-        f"{NAME} does not publish its port 8080 on the VM's port {S['WEB_PORT']}: "
-        f"{RUN_AGAIN} (with -p {S['WEB_PORT']}:8080)."
+    expect(
+        PORT in published_port(web),
+        f"{NAME} does not publish its port 8080 on the VM's port {PORT}.",
+        f"{PORT}->8080/tcp (-p {PORT}:8080)",
+        published(web),
+        REDO,
     )
 
 
 def test_database_address_is_set(web):
-    assert db_host_of(web), (
-        f"{NAME} has no POSTGRES_HOST in its environment: {RUN_AGAIN} (with -e POSTGRES_HOST=...)."
+    expect(
+        db_host_of(web),
+        f"{NAME} does not say where its database is.",
+        "POSTGRES_HOST=host.docker.internal (the VM, seen from the container)",
+        "no POSTGRES_HOST: server.py then tries localhost, the container itself",
+        REDO,
     )
 
 
 def test_server_answers_with_its_database(host, web):
-    status, _ = http(host, "/health")
-    assert status == 200, (
-        f"{WEB_URL}/health answers {status}, not 200, so the server cannot reach its "
-        f"database: read `docker logs {NAME}`, then check its POSTGRES_HOST (step 3)."
+    status, answer = http(host, "/health")
+    if status is None and PORT not in published_port(web):
+        return  # nothing to ask: test_port_8080_is_published says why
+    expect(
+        status == 200,
+        f"{WEB_URL}/health does not answer 200.",
+        "200: the server reaches its database",
+        f"{status}: {body(answer) or 'no answer'}",
+        [f"docker logs {NAME}   # the server says why", *REDO],
     )
 
 
 def test_vm_py_postgresql_is_uninstalled(host):
     result = host.run('python3 -c "import postgresql"')
-    assert result.rc != 0, (
-        "py-postgresql is still installed in the VM's Python: remove it with "
-        "`pip uninstall -y py-postgresql`."
+    expect(
+        result.rc != 0,
+        "py-postgresql is still installed in the VM's Python.",
+        "no module postgresql outside the container",
+        "import postgresql works",
+        ["pip uninstall -y py-postgresql"],
     )
 
 
 def test_message_posted_through_the_container(host, web):
-    _, answer = http(host)
-    assert POSTED in answer, (
-        f'No "{POSTED}" message: post it with '
-        f'`curl -XPOST http://localhost:{S["WEB_PORT"]} -d "{POSTED}"`.'
+    status, answer = http(host)
+    expect(
+        POSTED in answer,
+        f'No "{POSTED}" message.',
+        f'"{POSTED}" in GET {WEB_URL}',
+        f"{status}: {len(body(answer).splitlines())} lines, not that one",
+        [f'curl -XPOST {WEB_URL} -d "{POSTED}"'],
     )

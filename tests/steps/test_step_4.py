@@ -1,32 +1,80 @@
 """Step 4: the database runs in a postgres:17 container, the VM's PostgreSQL is stopped,
-and the web container finds that database by name, on a network of their own."""
+and the web container finds that database by name, on a network of their own.
+(The 2016 way, `docker run --link`, is accepted too: the check reads the environment
+the server's process really has.)"""
 
 import pytest
 
-from course import posted
+from course import command, commands_from, posted
 from settings import S
 from steplib import (
     WEB_URL,
     Mistake,
+    body,
     container,
-    db_host_of,
-    finds_by_name,
+    database_host,
+    expect,
+    fail,
+    finds_db,
     http,
     ip_address,
     messages,
     networks,
-    own_networks,
     running,
+    state,
 )
 
 DB, WEB, NETWORK = S["DB_CONTAINER"], S["WEB_CONTAINER"], S["DB_NETWORK"]
 POSTED = posted(4)
+RUN_DB = command(4, f"docker run -d --name {DB}")
+RUN_WEB = command(4, f"docker run -d --name={WEB}")
+REDO_WEB = [f"docker rm -f {WEB}", "cd ~/docker-workshop", RUN_WEB]
+# From the database's `docker run` to the end of step 4: a new database needs it all.
+REDO_DB = [f"docker rm -f {DB}", "cd ~/docker-workshop", *commands_from(4, RUN_DB)]
+HOST_IS_DB = f"-e POSTGRES_HOST={DB}"
+LINKED = f"--link {DB}:pg -e POSTGRES_HOST=pg"  # the 2016 way (legacy, on purpose)
+
 MISTAKES = [
     Mistake(
         "the VM's PostgreSQL runs again",
         make=["sudo systemctl start postgresql"],
         says="The VM's PostgreSQL is still running",
-        undo=["sudo systemctl stop postgresql"],
+    ),
+    Mistake(
+        "the database started without POSTGRES_PASSWORD",
+        make=[
+            f"docker rm -f {DB}",
+            RUN_DB.replace(f"-e POSTGRES_PASSWORD={S['DB_ADMIN_PASSWORD']} ", ""),
+            "sleep 3",
+        ],
+        says="exit code 1; its last log line:",
+    ),
+    Mistake(
+        "the web container given another host",
+        make=[f"docker rm -f {WEB}", RUN_WEB.replace(HOST_IS_DB, "-e POSTGRES_HOST=db")],
+        says=f"Found: db, which is not {DB}",
+    ),
+    Mistake(
+        "the web container off the network",
+        make=[f"docker rm -f {WEB}", RUN_WEB.replace(f"--network {NETWORK} ", "")],
+        says="on bridge",
+    ),
+    Mistake(
+        "the web container with the wrong database password",
+        make=[
+            f"docker rm -f {WEB}",
+            RUN_WEB.replace(HOST_IS_DB, f"{HOST_IS_DB} -e POSTGRES_PASSWORD=typo"),
+        ],
+        says="password authentication failed for user",
+    ),
+    Mistake(
+        "the 2016 way: a legacy --link",
+        make=[
+            f"docker rm -f {WEB}",
+            RUN_WEB.replace(HOST_IS_DB, LINKED),
+        ],
+        says=None,  # accepted: it works (links are legacy, the text says why)
+        undo=REDO_WEB,
     ),
 ]
 
@@ -34,56 +82,70 @@ MISTAKES = [
 @pytest.fixture
 def db(host):
     info = container(host, DB)
-    assert running(info), f"{DB} is not running: start it with step 4's `docker run -d` command."
+    expect(running(info), f"{DB} is not running.", "running", state(host, info, DB), REDO_DB)
     return info
 
 
 def test_vm_postgresql_is_stopped(host):
-    assert not host.service("postgresql").is_running, (
-        "The VM's PostgreSQL is still running: stop it with `sudo systemctl stop postgresql`."
+    expect(
+        not host.service("postgresql").is_running,
+        "The VM's PostgreSQL is still running.",
+        "stopped: the database now runs in a container",
+        "active",
+        ["sudo systemctl stop postgresql"],
     )
 
 
-def test_db_container_runs_postgres_15(db):
-    assert db["Config"]["Image"] == S["POSTGRES_IMAGE"], (
-        f"{DB} runs {db['Config']['Image']}, not {S['POSTGRES_IMAGE']}: remove it with "
-        f"`docker rm -f {DB}` and run step 4's command again."
+def test_db_container_runs_postgres(db):
+    expect(
+        db["Config"]["Image"] == S["POSTGRES_IMAGE"],
+        f"{DB} runs another image.",
+        S["POSTGRES_IMAGE"],
+        db["Config"]["Image"],
+        REDO_DB,
     )
 
 
 def test_db_container_uses_md5_passwords(db):
-    assert "password_encryption=md5" in db["Args"], (
-        f"{DB} was started without `-c password_encryption=md5`, so server.py cannot log in: "
-        f"remove it with `docker rm -f {DB}` and run step 4's command again."
+    expect(
+        "password_encryption=md5" in db["Args"],
+        f"{DB} was started without `-c password_encryption=md5`: server.py cannot log in.",
+        "-c password_encryption=md5 after the image name",
+        " ".join(db["Args"]) or "nothing",
+        REDO_DB,
     )
 
 
 def test_db_container_holds_the_messages(host, db):
     rows = messages(host, ip_address(db))
-    assert isinstance(rows, list) and POSTED in rows, (
-        f'The database in {DB} has no "{POSTED}" message ({rows}): run '
-        "step 4's two psql commands, then its curl -XPOST."
+    expect(
+        isinstance(rows, list) and POSTED in rows,
+        f'The database in {DB} has no "{POSTED}" message.',
+        f'"{POSTED}" among the messages',
+        rows if not isinstance(rows, list) else f"{len(rows)} messages, not that one",
+        [f'curl -XPOST {WEB_URL} -d "{POSTED}"'] if isinstance(rows, list) else REDO_DB,
     )
 
 
-def test_web_container_finds_the_db_container_by_name(host, db):
+def test_web_container_finds_the_db_container(host, db):
     web = container(host, WEB)
-    assert running(web), f"{WEB} is not running: start it with step 4's `docker run -d` command."
-    redo = f"remove it with `docker rm -f {WEB}` and run step 4's `docker run -d` for it again"
-    assert own_networks(web, db), (
-        f"{WEB} and {DB} share no network of their own ({WEB} is on "
-        f"{', '.join(networks(web)) or 'none'}, {DB} on {', '.join(networks(db)) or 'none'}): "
-        f"{redo}, with --network {NETWORK}."
-    )
-    assert finds_by_name(web, db), (
-        f"{WEB} looks for its database at {db_host_of(web)}, not at {DB}: {redo}, "
-        f"with -e POSTGRES_HOST={DB}."
-    )
+    expect(running(web), f"{WEB} is not running.", "running", state(host, web, WEB), REDO_WEB)
+    if not finds_db(host, web, db):
+        where = ", ".join(networks(web)) or "no network"
+        fail(
+            f"{WEB} does not find {DB}.",
+            f"POSTGRES_HOST={DB}, both on the network {NETWORK}",
+            f"{database_host(host, web)}, which is not {DB}, on {where}",
+            REDO_WEB,
+        )
 
 
 def test_server_answers_with_its_database(host, db):
-    status, _ = http(host, "/health")
-    assert status == 200, (
-        f"{WEB_URL}/health answers {status}, not 200: read `docker logs {WEB}` and "
-        "check step 4's commands."
+    status, answer = http(host, "/health")
+    expect(
+        status == 200,
+        f"{WEB_URL}/health does not answer 200.",
+        "200: the server reaches its database",
+        f"{status}: {body(answer) or 'no answer'}",
+        [f"docker logs {WEB}   # the server says why", *REDO_WEB],
     )

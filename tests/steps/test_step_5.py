@@ -1,21 +1,66 @@
 """Step 5: a host directory, a named volume and a committed image hold the data; the
 database now runs from the committed image, and the web server reads it."""
 
+import json
+import shlex
+
 import pytest
 
-from course import command, commands_from, posted
+from course import commands, commands_from, posted
 from settings import S
-from steplib import Mistake, container, finds_by_name, http, image, ip_address, messages, running
+from steplib import (
+    DB_DATA_DIR,
+    WEB_URL,
+    Mistake,
+    body,
+    container,
+    expect,
+    finds_db,
+    http,
+    image,
+    ip_address,
+    messages,
+    running,
+    state,
+)
 
 DB, WEB, COMMITTED = S["DB_CONTAINER"], S["WEB_CONTAINER"], S["DB_COMMIT_IMAGE"]
+VOLUME, NETWORK = S["DB_VOLUME"], S["DB_NETWORK"]
 HOST_DIR = "/srv/docker-workshop/pg_data"
 PAYLOAD = posted(5)
+STEP = [c.text for c in commands(5)]
+_HOST_DIR = next(i for i, c in enumerate(STEP) if f"-v {HOST_DIR}:" in c)
+PART_1 = ["cd ~/docker-workshop", *STEP[_HOST_DIR - 1 :]]  # parts 1 to 3: all of them again
+PART_2 = ["cd ~/docker-workshop", *commands_from(5, f"docker volume create {VOLUME}")]
+# Part 3 starts with the `docker rm -f` before the database that keeps PGDATA inside.
+_INSIDE = next(i for i, c in enumerate(STEP) if "PGDATA=/pg_data" in c and " -v " not in c)
+PART_3 = ["cd ~/docker-workshop", *STEP[_INSIDE - 1 :]]
+FROM_COMMITTED = commands_from(5, f"docker rm -f {DB}")
+RUN_COMMITTED = FROM_COMMITTED[1]
+RUN_PLAIN = STEP[_INSIDE].replace("-e PGDATA=/pg_data ", "")
+
 MISTAKES = [
     Mistake(
         "a plain postgres container instead of the committed image",
-        make=[f"docker rm -f {DB}", command(4, f"docker run -d --name {DB}")],
-        says=f'has no "{PAYLOAD}" message',
-        undo=commands_from(5, f"docker rm -f {DB}"),  # start it from the committed image
+        make=[f"docker rm -f {DB}", RUN_PLAIN],
+        says=f"{DB} runs {S['POSTGRES_IMAGE']}, not {COMMITTED}",
+    ),
+    Mistake(
+        "the named volume left empty (the database ran with another volume)",
+        make=[f"docker volume rm {VOLUME}", f"docker volume create {VOLUME}"],
+        says=f"The volume {VOLUME} holds no database cluster",
+    ),
+    Mistake(
+        "docker commit of a database whose data sits in the image's VOLUME",
+        make=[
+            f"docker rm -f {DB}",
+            f"docker rmi {COMMITTED}",
+            RUN_PLAIN,
+            "sleep 5",
+            f"docker commit {DB} {COMMITTED}",
+            *FROM_COMMITTED,
+        ],
+        says="docker commit leaves volumes out",
     ),
 ]
 
@@ -23,59 +68,104 @@ MISTAKES = [
 @pytest.fixture
 def db(host):
     info = container(host, DB)
-    assert running(info), (
-        f"{DB} is not running: start it from the committed image with "
-        f"`docker run -d --name {DB} {COMMITTED}`."
+    expect(
+        running(info),
+        f"{DB} is not running.",
+        f"{DB} running from {COMMITTED}",
+        state(host, info, DB),
+        FROM_COMMITTED,
     )
     return info
 
 
 def test_host_directory_holds_a_cluster(host):
-    assert host.file(HOST_DIR).is_directory, (
-        f"{HOST_DIR} does not exist: do part 1 of step 5 (-v {HOST_DIR}:/pg_data)."
+    found = host.run(f"sudo -n test -f {HOST_DIR}/PG_VERSION").rc == 0
+    expect(
+        found,
+        f"{HOST_DIR} holds no database cluster.",
+        f"{HOST_DIR}/PG_VERSION",
+        "no such file",
+        PART_1,
     )
 
 
-def test_named_volume_exists(host):
-    assert host.run(f"docker volume inspect {S['DB_VOLUME']}").rc == 0, (
-        f"There is no volume {S['DB_VOLUME']}: create it with "
-        f"`docker volume create {S['DB_VOLUME']}` (part 2 of step 5)."
+def test_named_volume_holds_a_cluster(host):
+    result = host.run(f"docker volume inspect {VOLUME}")
+    where = json.loads(result.stdout)[0]["Mountpoint"] if result.rc == 0 else None
+    cluster = where and host.run(f"sudo -n test -f {shlex.quote(where)}/PG_VERSION").rc == 0
+    expect(
+        cluster,
+        f"The volume {VOLUME} holds no database cluster.",
+        f"{VOLUME} with a cluster in it (part 2: mounted at {DB_DATA_DIR})",
+        "an empty volume" if where else "no such volume",
+        PART_2,
     )
 
 
 def test_committed_image_adds_a_layer_to_postgres(host):
     committed, base = image(host, COMMITTED), image(host, S["POSTGRES_IMAGE"])
-    assert committed, f"There is no image {COMMITTED}: run `docker commit {DB} {COMMITTED}`."
+    expect(committed, f"There is no image {COMMITTED}.", COMMITTED, "none", PART_3)
     layers = base["RootFS"]["Layers"]
-    assert committed["RootFS"]["Layers"][:-1] == layers, (
-        f"{COMMITTED} is not {S['POSTGRES_IMAGE']} plus one committed layer: remove it with "
-        f"`docker rmi {COMMITTED}` and redo part 3 of step 5."
+    expect(
+        committed["RootFS"]["Layers"][:-1] == layers,
+        f"{COMMITTED} is not {S['POSTGRES_IMAGE']} plus one committed layer.",
+        f"{len(layers) + 1} layers",
+        f"{len(committed['RootFS']['Layers'])} layers",
+        [f"docker rmi -f {COMMITTED}", *PART_3],
+    )
+
+
+def test_committed_image_keeps_its_data_outside_the_volume(host):
+    committed = image(host, COMMITTED)
+    if not committed:
+        return  # test_committed_image_adds_a_layer_to_postgres says what to do
+    pgdata = dict(e.partition("=")[::2] for e in committed["Config"]["Env"]).get("PGDATA")
+    volumes = committed["Config"].get("Volumes") or {}
+    expect(
+        pgdata not in volumes,
+        f"{COMMITTED} has no data: its PGDATA is the image's VOLUME, and "
+        "docker commit leaves volumes out.",
+        "PGDATA=/pg_data, inside the container's own files",
+        f"PGDATA={pgdata}, a VOLUME",
+        [f"docker rm -f {DB}", f"docker rmi {COMMITTED}", *PART_3],
     )
 
 
 def test_db_runs_from_the_committed_image(db):
-    assert db["Config"]["Image"] == COMMITTED, (
-        f"{DB} runs {db['Config']['Image']}, not {COMMITTED}: replace it with "
-        f"`docker rm -f {DB}` and `docker run -d --name {DB} {COMMITTED}`."
+    expect(
+        db["Config"]["Image"] == COMMITTED,
+        f"{DB} runs {db['Config']['Image']}, not {COMMITTED}.",
+        COMMITTED,
+        db["Config"]["Image"],
+        FROM_COMMITTED,
     )
 
 
 def test_committed_data_is_in_the_database(host, db):
     rows = messages(host, ip_address(db))
-    assert isinstance(rows, list) and PAYLOAD in rows, (
-        f'The database in {DB} has no "{PAYLOAD}" message ({rows}): post it before '
-        f"`docker commit`, and start {DB} from {COMMITTED} (part 3 of step 5)."
+    expect(
+        isinstance(rows, list) and PAYLOAD in rows,
+        f'The database in {DB} has no "{PAYLOAD}" message.',
+        f'"{PAYLOAD}" among them',
+        rows if not isinstance(rows, list) else f"{len(rows)} messages, not that one",
+        [f"docker rm -f {DB}", f"docker rmi {COMMITTED}", *PART_3],
     )
 
 
 def test_web_server_reads_the_committed_data(host, db):
     web = container(host, WEB)
-    assert running(web) and finds_by_name(web, db), (
-        f"{WEB} does not find {DB} by name on a network they share: start {DB} with "
-        f"`--network {S['DB_NETWORK']}`, as every database container of step 5."
+    expect(
+        running(web) and finds_db(host, web, db),
+        f"{WEB} does not find {DB} by name.",
+        f"both on {NETWORK}, POSTGRES_HOST={DB}",
+        state(host, web, WEB),
+        [f"docker rm -f {DB}", RUN_COMMITTED],
     )
-    _, answer = http(host)
-    assert PAYLOAD in answer, (
-        f'GET http://localhost:{S["WEB_PORT"]} does not list "{PAYLOAD}": '
-        f"read `docker logs {WEB}` and redo part 3 of step 5."
+    status, answer = http(host)
+    expect(
+        PAYLOAD in answer,
+        f'GET {WEB_URL} does not list "{PAYLOAD}".',
+        f'"{PAYLOAD}"',
+        f"{status}: {body(answer)[:200] or 'no answer'}",
+        [f"docker logs {WEB}   # the server says why", f"docker restart {WEB}"],
     )

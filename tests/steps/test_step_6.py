@@ -1,71 +1,175 @@
 """Step 6: `docker compose up -d`: db and web run from docker-compose.yml, found by their
 Compose labels; the data is in a named volume and survived `down` + `up`."""
 
+import shlex
+
 import pytest
 
 from course import command, posted
 from settings import S
-from steplib import DB_DATA_DIR, Mistake, compose_containers, env, http, mount_at, published_port
+from steplib import (
+    DB_DATA_DIR,
+    WEB_URL,
+    Mistake,
+    body,
+    container,
+    env,
+    expect,
+    fail,
+    http,
+    mount_at,
+    published_port,
+    state,
+)
 
-UP = "run `docker compose up -d` in ~/docker-workshop"
+WEB, DB = S["WEB_CONTAINER"], S["DB_CONTAINER"]
 POSTED = posted(6)
+POST = command(6, "curl -fsS -XPOST")
+UP = ["cd ~/docker-workshop", "docker compose up -d"]
+# Files a container reads or runs: Windows line endings (CRLF) break them.
+READ_BY_CONTAINERS = [
+    "sql/initdb.sh",
+    "sql/create_db.sql",
+    "sql/create_schema_and_fixtures.sql",
+    ".env",
+    "server.py",
+]
+AGAIN = [
+    "docker compose down -v   # the volume's first init failed: start it anew",
+    "docker compose up -d",
+    POST,
+]
+
 MISTAKES = [
     Mistake(
         "the volume was removed",
         make=["docker compose down -v", "docker compose up -d"],
-        says=f'without "{POSTED}"',
-        undo=[command(6, "curl -fsS -XPOST")],
+        says=f'"{POSTED}" is not among the messages',
+    ),
+    Mistake(
+        "step 5's containers still there",
+        make=[
+            "docker compose down",
+            command(5, f"docker run -d --name {DB} "),
+            command(4, f"docker run -d --name={WEB}"),
+            "docker compose up -d || true",
+        ],
+        says=f"{WEB} was not started by Compose",
+    ),
+    Mistake(
+        "a Windows (CRLF) checkout of sql/initdb.sh",
+        make=[
+            "sed -i 's/$/\\r/' sql/initdb.sh",
+            "docker compose down -v",
+            "docker compose up -d || true",
+            "sleep 5",
+            "docker compose up -d || true",
+        ],
+        says="Windows line endings (CRLF) in sql/initdb.sh",
     ),
 ]
 
 
-@pytest.fixture
-def web(host):
-    found = compose_containers(host, "web")
-    assert len(found) == 1, f"{len(found)} Compose web containers run, not 1: {UP}."
-    return found[0]
+def compose_container(host, service):
+    """The Compose container of a service, running or not; fails if it is not Compose's."""
+    ids = host.run(
+        "docker ps -aq --filter label=com.docker.compose.service=" + shlex.quote(service)
+    ).stdout.split()
+    hand_made = container(host, {"web": WEB, "db": DB}[service])
+    if hand_made and "com.docker.compose.service" not in (hand_made["Config"]["Labels"] or {}):
+        fail(
+            f"{hand_made['Name'].lstrip('/')} was not started by Compose: it is left over "
+            "from step 5, and holds the name Compose wants.",
+            f"the {service} service's container, made by `docker compose up`",
+            state(host, hand_made, hand_made["Name"].lstrip("/")),
+            [f"docker rm -f {WEB} {DB}", *UP],
+        )
+    expect(len(ids) == 1, f"No Compose {service} container.", "one", f"{len(ids)}", UP)
+    return container(host, ids[0])
 
 
 @pytest.fixture
 def db(host):
-    found = compose_containers(host, "db")
-    assert len(found) == 1, f"{len(found)} Compose db containers run, not 1: {UP}."
-    return found[0]
+    return compose_container(host, "db")
 
 
-def test_db_is_healthy(db):
-    health = db["State"].get("Health", {}).get("Status")
-    assert health == "healthy", (
-        f"The Compose db container is {health}, not healthy: read `docker compose logs db`."
+@pytest.fixture
+def web(host):
+    return compose_container(host, "web")
+
+
+def test_files_read_by_containers_have_unix_line_endings(host):
+    crlf = [
+        name
+        for name in READ_BY_CONTAINERS
+        if host.run(f"grep -q \"$(printf '\\r')\" {S['VM_PROJECT_DIR']}/{name}").rc == 0
+    ]
+    expect(
+        not crlf,
+        f"Windows line endings (CRLF) in {', '.join(crlf)}: the containers "
+        "cannot run or read them.",
+        "LF line endings (the repository's .gitattributes)",
+        f"CRLF in {', '.join(crlf)}",
+        ["cd ~/docker-workshop", f"sed -i 's/\\r$//' {' '.join(crlf)}", *AGAIN],
+    )
+
+
+def test_db_is_healthy(host, db):
+    health = db["State"].get("Health", {}).get("Status") or db["State"]["Status"]
+    expect(
+        health == "healthy",
+        "The Compose db container is not healthy.",
+        "healthy",
+        f"{health}; {state(host, db, db['Name'].lstrip('/'))}",
+        ["cd ~/docker-workshop", "docker compose logs db   # says why", *AGAIN],
     )
 
 
 def test_db_data_is_in_a_named_volume(db):
     mount = mount_at(db, DB_DATA_DIR)
-    assert mount and mount["Type"] == "volume" and mount["Name"].endswith("db-data"), (
-        f"The Compose db container keeps {DB_DATA_DIR} outside the project's named volume: "
-        "use the project's docker-compose.yml, unchanged."
+    expect(
+        mount and mount["Type"] == "volume" and mount["Name"].endswith("db-data"),
+        f"The Compose db container keeps {DB_DATA_DIR} outside the project's named volume.",
+        "the volume db-data of docker-compose.yml",
+        f"{mount['Type']} {mount.get('Name') or mount['Source']}" if mount else "no mount",
+        ["cd ~/docker-workshop", "git checkout docker-compose.yml", "docker compose up -d"],
     )
 
 
 def test_web_finds_db_by_name(web):
-    assert env(web).get("POSTGRES_HOST") == "db", (
-        "The Compose web container does not use POSTGRES_HOST=db: use the project's "
-        "docker-compose.yml, unchanged."
+    expect(
+        env(web).get("POSTGRES_HOST") == "db",
+        "The Compose web container does not look for its database at db.",
+        "POSTGRES_HOST=db",
+        env(web).get("POSTGRES_HOST"),
+        ["cd ~/docker-workshop", "git checkout docker-compose.yml", "docker compose up -d"],
     )
 
 
 def test_web_publishes_port_8080(web):
-    assert S["WEB_PORT"] in published_port(web), (
-        f"The Compose web container does not publish port {S['WEB_PORT']}: "
-        "use the project's docker-compose.yml, unchanged."
+    expect(
+        S["WEB_PORT"] in published_port(web),
+        f"The Compose web container does not publish port {S['WEB_PORT']}.",
+        f"{S['WEB_PORT']}:8080",
+        published_port(web) or "none",
+        ["cd ~/docker-workshop", "git checkout docker-compose.yml", "docker compose up -d"],
     )
 
 
 def test_message_survived_down_and_up(host, web, db):
     status, answer = http(host)
-    assert status == 200 and POSTED in answer, (
-        f'GET http://localhost:{S["WEB_PORT"]} answers {status} without "{POSTED}": '
-        f'post it with `curl -XPOST http://localhost:{S["WEB_PORT"]} -d "{POSTED}"` '
-        "and never use `docker compose down -v`."
+    reason = body(answer)
+    if status == 503 and "does not exist" in reason:  # a volume whose first init failed
+        fail(
+            f"GET {WEB_URL} answers 503: the database was never created in the volume.",
+            "200",
+            f"503: {reason}",
+            ["cd ~/docker-workshop", *AGAIN],
+        )
+    expect(
+        status == 200 and POSTED in answer,
+        f'"{POSTED}" is not among the messages.',
+        f'200 with "{POSTED}" (`docker compose down` keeps the volume)',
+        f"{status}: {reason[:200] or 'no answer'}",
+        [POST],
     )

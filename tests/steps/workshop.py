@@ -45,8 +45,15 @@ def run_checks(numbers, pytest_args=(), verbose=False):
     """Run the checks of steps `numbers` in one pytest; {step: [(check, message or None)]}."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp, "report.xml")
-        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                   f"--confcutdir={STEPS_DIR}"]  # the checks' conftest only, not the suite's
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            f"--confcutdir={STEPS_DIR}",
+        ]  # the checks' conftest only, not the suite's
         command += [f"--junitxml={report}", *pytest_args]
         command += [str(STEPS_DIR / f"test_step_{step}.py") for step in numbers]
         done = subprocess.run(command, cwd=PROJECT, capture_output=not verbose, text=True)
@@ -65,10 +72,13 @@ def run_checks(numbers, pytest_args=(), verbose=False):
 
 
 def message(problem):
-    """The one sentence a check's assertion says, without pytest's decoration."""
+    """What a check's assertion says (steplib.fail's lines), without pytest's decoration."""
     text = problem.get("message") or problem.text or "failed"
-    found = re.search(r"AssertionError: (.*)", text)
-    return (found.group(1) if found else text.splitlines()[0]).strip(" \"'")
+    found = re.search(r"AssertionError: (.*)", text, re.S)
+    said = found.group(1) if found else text.splitlines()[0]
+    said = re.split(r"\nassert ", said)[0]  # a plain `assert x, msg` adds the expression
+    lines = [line.rstrip() for line in said.strip(" \"'\n").splitlines()]
+    return "\n".join(lines)
 
 
 def load_state():
@@ -93,7 +103,8 @@ def check(step, pytest_args, verbose):
         label = re.sub(r"\[.*\]$", "", name).removeprefix("test_").replace("_", " ")
         print(f"  {'✘' if problem else '✔'} {label}")
         if problem and problem not in said:
-            print(f"      {problem}")
+            for line in problem.splitlines():
+                print(f"      {line.strip() if not line.startswith('  ') else line}")
             said.add(problem)
     failed = sum(1 for _, problem in results if problem)
     if not results:

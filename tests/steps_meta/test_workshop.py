@@ -23,7 +23,8 @@ FAILING = (
     "def test_fine():\n    pass\n\n\n"
     "def test_broken():\n    assert False, 'The thing is missing: run `make thing`.'\n"
 )
-COPIED = [".env", "pyproject.toml", "Dockerfile", "exercises", "tests", "sql", "server.py"]
+COPIED = [".env", "pyproject.toml", "Dockerfile", "docker-compose.yml", "requirements.txt",
+          "exercises", "tests", "sql", "server.py"]
 
 
 @pytest.fixture
@@ -114,6 +115,13 @@ def test_no_such_step_is_refused(project):
 
 
 THROWAWAY_TEXT = """# Step {n}: a throwaway step
+
+```mermaid
+flowchart LR
+  subgraph vm["the VM"]
+    marker["a marker file"]
+  end
+```
 
 **What you'll learn:** that adding a step takes two files.
 
