@@ -7,6 +7,7 @@ else) and shows that everything that knows the course picks it up. The real chec
 run by the replay (tests/replay/test_replay.py), in the stand-in VM.
 """
 
+import json
 import os
 import re
 import shutil
@@ -231,3 +232,15 @@ def test_a_throwaway_step_needs_no_other_edit(project, throwaway_step, tmp_path)
          "print('replayed', len(plan([" + str(n) + "])))\n"],
         cwd=project, env=env, capture_output=True, text=True, timeout=300)
     assert replayed.returncode == 0 and "replayed 2" in replayed.stdout, replayed.stderr
+
+
+def test_status_runs_only_the_checks_of_steps_not_recorded(checks):
+    ran = checks / "ran"
+    for step in steps():
+        (checks / f"tests/steps/test_step_{step}.py").write_text(
+            f"def test_runs():\n    open({str(ran)!r}, 'a').write('{step}\\n')\n")
+    recorded = {str(step): "2026-11-25 10:00" for step in steps()[:-1]}
+    (checks / "progress.json").write_text(json.dumps(recorded))
+    status, out = workshop(checks, "status")
+    assert status == 0 and f"Progress: {len(recorded)}/{len(steps())}" in out
+    assert ran.read_text().split() == [str(steps()[-1])]
