@@ -36,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import postgresql.driver
+import postgresql.sys
 import postgresql.versionstring
 
 # A known trap: py-postgresql expects the server to report a version like "15.18",
@@ -93,6 +94,17 @@ def one_line(text):
     """The text on one line: a line break becomes the two characters \\n, a backslash
     \\\\, and so on, as Python writes them in a string."""
     return UNPRINTABLE.sub(lambda found: repr(found[0])[1:-1], text)
+
+
+def database_says(message):
+    """What the database tells us on the side, e.g. "terminating connection due to
+    immediate shutdown command", as one log line. py-postgresql would print a report
+    of 20 lines to stderr for each connection."""
+    severity = (getattr(message, "details", None) or {}).get("severity", "NOTICE")
+    log(f"PostgreSQL {severity}: {one_line(str(getattr(message, 'message', message)))}")
+
+
+postgresql.sys.msghook = database_says
 
 
 def read_settings(env):

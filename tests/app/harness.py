@@ -4,6 +4,7 @@ import ast
 import contextlib
 import email.message
 import http.client
+import importlib.util
 import os
 import re
 import signal
@@ -19,6 +20,14 @@ import psycopg2
 
 from pg import free_port
 from settings import PROJECT, S
+
+
+def load_server_module():
+    """server.py as a module, for its constants (MAX_CONNECTIONS...): one source."""
+    spec = importlib.util.spec_from_file_location("server_under_test", PROJECT / "server.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def query(pg, sql, *params):

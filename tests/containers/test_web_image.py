@@ -1,5 +1,8 @@
 """The web image (Dockerfile) on the real engine: steps 1 to 3 of the workshop."""
 
+import socket
+import time
+
 import pytest
 
 from dockertools import (
@@ -92,3 +95,26 @@ def test_web_healthcheck_is_healthy_with_the_database_and_unhealthy_without(
     docker("stop", db)
     wait_for("the web container to be unhealthy", lambda: health() == "unhealthy")
 
+
+
+def test_docker_stop_ends_the_server_at_once_with_clients_connected(made, web_image):
+    """docker stop sends SIGTERM, and SIGKILL 10 s later: the server must exit 0 first,
+    even with idle and half-sent connections open (it waited for them before)."""
+    port = free_port()
+    web = run_web(made, web_image, "-p", f"127.0.0.1:{port}:8080")
+    wait_for("the server to log that it serves", lambda: "Serving on" in docker(
+        "logs", web).stdout)
+    clients = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(3)]
+    clients[-1].sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhalf")
+    time.sleep(1)  # they reached the server
+    started = time.monotonic()
+    docker("stop", web)
+    took = time.monotonic() - started
+    try:
+        assert inspect_field(web, "{{.State.ExitCode}}") == "0"  # 137 after a SIGKILL
+        assert took < 5, f"docker stop took {took:.1f} s"
+        logs = docker("logs", web).stdout
+        assert "SIGTERM received" in logs and logs.rstrip().endswith("Stopped."), logs
+    finally:
+        for client in clients:
+            client.close()
