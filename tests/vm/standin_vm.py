@@ -1,6 +1,6 @@
 """The stand-in VM: what `vagrant up` gives a learner, as a container on this machine.
 
-VirtualBox cannot run here, so the VM is a Debian 12 container with systemd as PID 1
+VirtualBox cannot run here, so the VM is a Debian 13 container with systemd as PID 1
 and its own Docker engine inside, provisioned by the real playbook exactly as the
 Vagrantfile's ansible_local provisioner does it: the project copied into VM_PROJECT_DIR
 (the synced folder), Debian's `ansible` installed with apt, then `ansible-playbook`
@@ -16,25 +16,33 @@ Fixtures (import them into a conftest.py: `from vm.standin_vm import standin_vm`
 - standin_vm: one provisioned VM for the whole session (read-only use, please).
 - vm_factory: `with vm_factory.fresh() as vm:` boots a clone of the provisioned VM that a
   test may change at will (the exercises' replay); it is removed afterwards.
+
+The VM's facts (paths, addresses) are the playbook's own: `playbook_var(name)` reads them
+from provisioning/vars/main.yml, so that the tests never re-declare them.
 """
 
 import contextlib
 import hashlib
 import json
-import os
 import re
 import subprocess
 import time
 import uuid
 from dataclasses import dataclass
 
+import jinja2
+import jinja2.meta
 import pytest
+import yaml
 
 from dockertools import docker
-from settings import PROJECT, S
+from settings import PROJECT, S, load
 
 IMAGE_DIR = PROJECT / "tests" / "vm" / "image"
-BASE_IMAGE = "docker-workshop-standin/debian:12"  # tests/standins/build.sh makes it
+# The stand-in base (Debian 13), which tests/standins/build.sh makes: its name is kept in
+# tests/standins/standins.env, read by every script and test that needs it.
+BASE_IMAGE = load(PROJECT / "tests" / "standins" / "standins.env")["STANDIN_BASE"]
+PLAYBOOK_VARS = PROJECT / "provisioning" / "vars" / "main.yml"
 IMAGE_REPO = "docker-workshop-vm-standin"
 LABEL = "org.docker-workshop.vm-standin"  # on everything made here, for cleanup
 
@@ -46,12 +54,29 @@ SYSTEMD_FLAGS = [
     "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
     "--security-opt", "seccomp=unconfined",
 ]
-# The playbook's offline mode: Debian's docker.io and docker-compose instead of
-# Docker's repository, and no image pulls (no registry answers here).
-OFFLINE_VARS = {"workshop_docker_source": "debian", "workshop_pull_images": False}
+# The playbook's offline mode: Debian's docker.io, docker-buildx and docker-compose instead
+# of Docker's repository, and no image pulls (no registry answers here). As the Vagrantfile
+# passes them for WORKSHOP_DOCKER_SOURCE=debian WORKSHOP_PULL_IMAGES=no: strings.
+OFFLINE_VARS = {"workshop_docker_source": "debian", "workshop_pull_images": "no"}
 # What ansible_local writes into the VM and runs (Vagrant 2.3's plugins/provisioners/ansible).
 INVENTORY = "/tmp/vagrant-ansible/inventory/vagrant_ansible_local_inventory"
 NOT_SYNCED = {".git", ".venv", ".vagrant", "__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+def playbook_var(name):
+    """A value of provisioning/vars/main.yml, with its {{ references }} to other values of
+    the file rendered, e.g. playbook_var("postgresql_config_dir") -> "/etc/postgresql/17/main".
+    Values that need Ansible itself (lookups of .env) are not for here: read settings.S."""
+    values = yaml.safe_load(PLAYBOOK_VARS.read_text())
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+
+    def render(value):
+        if not (isinstance(value, str) and "{{" in value):
+            return value
+        names = jinja2.meta.find_undeclared_variables(env.parse(value))
+        return env.from_string(value).render({n: render(values[n]) for n in names}).strip()
+
+    return render(values[name])
 
 
 def image_exists(name):
@@ -70,8 +95,7 @@ def vm_image():
     image = f"{IMAGE_REPO}:{digest.hexdigest()[:16]}"
     if not image_exists(image):
         docker("build", "--build-arg", f"BASE={BASE_IMAGE}", "--label", LABEL, "-t", image,
-               IMAGE_DIR, env={**os.environ, "DOCKER_BUILDKIT": "0"},
-               timeout=900)
+               IMAGE_DIR, timeout=900)
         # Older builds are of no use any more (one still in use stays: rmi refuses).
         for old in docker("images", "-q", "--filter", f"reference={IMAGE_REPO}:*",
                           "--filter", f"before={image}").stdout.split():
@@ -110,7 +134,10 @@ class StandinVM:
         suffix = uuid.uuid4().hex[:8]
         self.name = f"workshop-vm-{suffix}"
         self.network = f"workshop-vm-net-{suffix}"
-        self.volume = f"workshop-vm-docker-{suffix}"
+        # The VM's disk for Docker's data and containerd's (its image store): volumes,
+        # where the VM's engine can use overlayfs (not on the container's own overlay).
+        self.volumes = {f"workshop-vm-docker-{suffix}": "/var/lib/docker",
+                        f"workshop-vm-containerd-{suffix}": "/var/lib/containerd"}
         self.project_dir = S["VM_PROJECT_DIR"]
         self.runs = []  # every PlaybookRun, in order
 
@@ -119,11 +146,13 @@ class StandinVM:
         # Its own network: the host's docker0 has 172.17.0.0/16, which the VM's own
         # engine needs for its docker0 (172.17.0.1, where PostgreSQL listens).
         docker("network", "create", "--label", LABEL, self.network)
-        # The VM's /var/lib/docker on a volume: its engine can use overlay2 there.
-        docker("volume", "create", "--label", LABEL, self.volume)
+        mounts = []
+        for volume, path in self.volumes.items():
+            docker("volume", "create", "--label", LABEL, volume)
+            mounts += ["-v", f"{volume}:{path}"]
         docker("run", "-d", "--name", self.name, "--hostname", "docker-workshop",
-               "--label", LABEL, "--network", self.network, *SYSTEMD_FLAGS,
-               "-v", f"{self.volume}:/var/lib/docker", self.image)
+               "--label", LABEL, "--network", self.network, *SYSTEMD_FLAGS, *mounts,
+               self.image)
         return self.wait_for_boot(timeout)
 
     def reboot(self, timeout=120):
@@ -145,7 +174,8 @@ class StandinVM:
 
     def remove(self):
         docker("rm", "-f", "-v", self.name, check=False)
-        docker("volume", "rm", "-f", self.volume, check=False)
+        for volume in self.volumes:
+            docker("volume", "rm", "-f", volume, check=False)
         docker("network", "rm", self.network, check=False)
 
     def logs(self):
@@ -212,6 +242,27 @@ class StandinVM:
                           time.monotonic() - start)
         self.runs.append(run)
         return run
+
+    # -- TEST ONLY: a newer engine than the playbook installs ------------------------
+    def use_debian_sid_engine(self):
+        """Replace the VM's Docker (Debian 13's docker.io, the playbook's offline variant)
+        with Debian sid's docker.io, docker-buildx and docker-compose: the newest engine
+        this machine can reach (28.5.2 in November 2026), for the replay. Learners never
+        get this: their VMs take Docker's own packages (provisioning/vars/main.yml).
+        Only those packages (and what they need) come from sid, pinned low otherwise."""
+        self.run(
+            f". {self.project_dir}/tests/apt-mirror.sh && mirror=$(apt_mirror) && "
+            "printf 'Types: deb\nURIs: %s\nSuites: sid\nComponents: main\n"
+            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \"$mirror\" "
+            "> /etc/apt/sources.list.d/sid-test-only.sources && "
+            "printf 'Package: *\nPin: release n=sid\nPin-Priority: 100\n' "
+            "> /etc/apt/preferences.d/sid-test-only.pref && "
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+            "-o Dpkg::Options::=--force-confold "
+            "docker.io/sid docker-cli/sid docker-buildx/sid docker-compose/sid "
+            "containerd/sid runc/sid", timeout=900)
+        self.run("systemctl restart docker && docker info > /dev/null")
+        return self.run("docker version --format '{{.Server.Version}}'").stdout.strip()
 
     # -- for the exercises ----------------------------------------------------------
     def load_images(self, *names):

@@ -1,22 +1,26 @@
 """The learner's VM after `vagrant up`, proven on the stand-in VM (tests/vm/standin_vm.py).
 
-The real playbook runs in a Debian 12 container with systemd and its own Docker engine,
-twice; then these tests check what a learner finds after `vagrant ssh`.
+The real playbook runs in a Debian 13 container with systemd and its own Docker engine,
+twice; then these tests check what a learner finds after `vagrant ssh`. The VM's paths
+and addresses are the playbook's own (provisioning/vars/main.yml, via playbook_var).
 """
 
 import contextlib
+import json
 import shlex
 
 import pytest
 
 from settings import S
+from vm.standin_vm import OFFLINE_VARS, playbook_var
 
 pytestmark = pytest.mark.vm
 
-PG_CONFIG = "/etc/postgresql/15/main"
-PG_CLUSTER = "postgresql@15-main"
-BRIDGE = "172.17.0.1"  # the VM's docker0, fixed by the playbook (docker_bridge_address)
-VENV = "/opt/docker-workshop/venv"
+PG_CONFIG = playbook_var("postgresql_config_dir")  # /etc/postgresql/17/main
+PG_CLUSTER = playbook_var("postgresql_service")  # postgresql@17-main
+BRIDGE = playbook_var("docker_bridge_address")  # the VM's docker0, fixed by the playbook
+VENV = playbook_var("workshop_venv")
+WORKSHOP_COMMAND = playbook_var("workshop_command")
 PSQL = (f"PGPASSWORD={S['DB_PASSWORD']} psql -X -h localhost -p {S['DB_PORT']} "
         f"-U {S['DB_USER']} -d {S['DB_NAME']} -tA")
 
@@ -135,11 +139,32 @@ def test_the_vms_own_docker_engine_serves_the_learner(standin_vm):
     assert host.service("docker").is_enabled
     assert "docker" in host.user("vagrant").groups
     # Without sudo; and it is the VM's engine, not this machine's.
-    name = standin_vm.learner("docker info --format '{{.Name}} {{.Driver}}'").stdout.split()
-    assert name == ["docker-workshop", "overlay2"]
+    name = standin_vm.learner("docker info --format '{{.Name}}'").stdout.strip()
+    assert name == "docker-workshop"
     assert standin_vm.learner("ip -4 -o addr show docker0").stdout.split()[3] == f"{BRIDGE}/16"
-    # Offline mode installs Debian's Compose v1.
-    assert standin_vm.learner("docker-compose version --short").returncode == 0
+
+
+def test_docker_keeps_images_in_containerds_store(standin_vm):
+    """daemon.json turns on the containerd image store, Engine 29's default."""
+    config = json.loads(standin_vm.run("cat /etc/docker/daemon.json").stdout)
+    assert config["features"] == {"containerd-snapshotter": True}
+    status = standin_vm.learner("docker info --format '{{json .DriverStatus}}'").stdout
+    assert "io.containerd.snapshotter.v1" in status, status
+
+
+def test_offline_docker_has_compose_v2_and_buildkit(standin_vm):
+    """WORKSHOP_DOCKER_SOURCE=debian: Debian 13's docker-compose is Compose v2, a CLI
+    plugin (`docker compose`, as step 6 teaches), and docker-buildx builds with BuildKit."""
+    version = standin_vm.learner("docker compose version --short").stdout.strip()
+    assert version.split(".")[0] in ("2", "v2"), version
+    assert standin_vm.learner("docker buildx version").stdout.startswith(
+        "github.com/docker/buildx")
+    standin_vm.learner("mkdir -p /tmp/bk && echo hi > /tmp/bk/f && "
+                       "printf 'FROM scratch\\nCOPY f /f\\n' > /tmp/bk/Dockerfile")
+    build = standin_vm.learner("docker build -t vm-test-buildkit:1 /tmp/bk 2>&1").stdout
+    assert "DEPRECATED" not in build, build  # the legacy builder's warning
+    assert "[internal] load build definition from Dockerfile" in build, build  # BuildKit's
+    standin_vm.learner("docker rmi vm-test-buildkit:1")
 
 
 def test_a_container_reaches_postgresql_over_the_docker_bridge(standin_vm):
@@ -168,10 +193,10 @@ def test_a_container_reaches_postgresql_over_the_docker_bridge(standin_vm):
 def test_step_check_tools_and_the_workshop_command(standin_vm):
     standin_vm.learner("python3 -c 'import pytest, testinfra, psycopg2'")
     host = standin_vm.host()
-    workshop = host.file("/usr/local/bin/workshop")
+    workshop = host.file(WORKSHOP_COMMAND)
     assert workshop.is_file and workshop.mode == 0o755
     assert workshop.contains(f"{VENV}/bin/python {standin_vm.project_dir}/tests/steps/workshop.py")
-    assert standin_vm.learner("command -v workshop").stdout.strip() == "/usr/local/bin/workshop"
+    assert standin_vm.learner("command -v workshop").stdout.strip() == WORKSHOP_COMMAND
     # The wrapper reaches the exercises' script (tests/steps/workshop.py) with the venv.
     assert standin_vm.learner("workshop hint 0").stdout.strip()
 
@@ -211,3 +236,85 @@ def test_provisioning_repairs_a_drifted_vm(standin_vm):
     assert "trust" not in vm.run(f"grep -v '^#' {PG_CONFIG}/pg_hba.conf").stdout
     assert "docker" in vm.host().user("vagrant").groups
     assert "Welcome to the Docker workshop!" in messages(vm)
+
+
+# -- provisioning that fails half-way (issue 13) ---------------------------------------
+# A registry that cannot answer, inside the VM (nothing leaves it): its pulls fail as they
+# do on a laptop without network.
+NO_REGISTRY = "127.0.0.1:9"
+
+
+def unreachable_images():
+    return [f"{NO_REGISTRY}/{S['PYTHON_IMAGE']}", f"{NO_REGISTRY}/{S['POSTGRES_IMAGE']}"]
+
+
+def pulling(**extra):
+    return {**OFFLINE_VARS, "workshop_pull_images": "yes", "workshop_images":
+            unreachable_images(), **extra}
+
+
+def containerd_store(vm):
+    return "io.containerd.snapshotter.v1" in vm.run(
+        "docker info --format '{{json .DriverStatus}}'").stdout
+
+
+def test_offline_provisioning_pulls_nothing(standin_vm):
+    """WORKSHOP_PULL_IMAGES=no (the Vagrantfile passes the string "no"): no pull runs."""
+    run = standin_vm.runs[0]
+    pulls = run.output.split("TASK [Pull the workshop's images]", 1)[1].split("TASK [", 1)[0]
+    assert "skipping" in pulls and "changed:" not in pulls and "ok:" not in pulls
+
+
+def test_a_failed_pull_says_what_failed_and_how_to_retry(vm_factory):
+    """No registry answers: everything else is provisioned; the one failure names the
+    images, the cause, and `vagrant provision` (which then succeeds, offline here)."""
+    with vm_factory.fresh() as vm:
+        vm.run("systemctl stop " + PG_CLUSTER)  # something for this run to repair first
+        run = vm.provision(pulling())
+        assert run.returncode != 0
+        assert run.recap["failed"] == 1, run.output[-4000:]
+        message = run.output.split("TASK [Stop with a clear message", 1)[1]
+        for image in unreachable_images():
+            assert image in message
+        assert "connection refused" in message.lower()
+        assert "Run `vagrant provision` to try again" in message
+        assert "WORKSHOP_PULL_IMAGES=no vagrant provision" in message
+        # The rest of the VM is there: the database runs again, the server works.
+        assert vm.host().service(PG_CLUSTER).is_running
+        assert "Welcome to the Docker workshop!" in messages(vm)
+        retry = vm.provision()
+        assert retry.returncode == 0, retry.output[-4000:]
+
+
+@pytest.mark.parametrize("variables, named", [
+    ({"workshop_pull_images": "maybe"}, "WORKSHOP_PULL_IMAGES yes or no (it is 'maybe')"),
+    ({"workshop_docker_source": "ubuntu"}, "(it is 'ubuntu')"),
+])
+def test_a_wrong_setting_stops_provisioning_before_anything_changes(vm_factory, variables,
+                                                                     named):
+    with vm_factory.fresh() as vm:
+        run = vm.provision({**OFFLINE_VARS, **variables})
+        assert run.returncode != 0
+        assert named in run.output
+        assert run.recap["changed"] == 0 and run.recap["failed"] == 1
+
+
+def test_docker_restarts_with_a_new_configuration_even_if_the_run_fails(vm_factory):
+    """A lost handler: daemon.json changed and notified "Restart docker", then the run
+    failed (here: the pulls). The next run sees daemon.json as it should be; Docker must
+    nevertheless run with it, not with the configuration it had before."""
+    with vm_factory.fresh() as vm:
+        # As provisioned by the playbook before the containerd image store was turned on.
+        vm.run("""printf '{"bip": "%s/16"}\\n' """ + BRIDGE + " > /etc/docker/daemon.json"
+               " && systemctl restart docker")
+        assert not containerd_store(vm)
+
+        failed = vm.provision(pulling())
+        assert failed.returncode != 0 and failed.recap["failed"] == 1
+        assert "Configure Docker" in "\n".join(failed.changed_tasks())
+
+        rerun = vm.provision()
+        assert rerun.returncode == 0, rerun.output[-4000:]
+        assert rerun.recap["changed"] == 0, rerun.changed_tasks()  # daemon.json is right...
+        assert containerd_store(vm)  # ...and Docker runs with it
+        assert vm.learner("ip -4 -o addr show docker0").stdout.split()[3] == f"{BRIDGE}/16"

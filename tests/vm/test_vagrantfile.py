@@ -31,14 +31,14 @@ def vagrant_dir(tmp_path):
     return tmp_path
 
 
-def validate(directory, provider="virtualbox"):
+def validate(directory, provider="virtualbox", env=None):
     bin_dir = directory / "fake-bin"
     bin_dir.mkdir(exist_ok=True)
     (bin_dir / "VBoxManage").write_text(FAKE_VBOXMANAGE)
     (bin_dir / "VBoxManage").chmod(0o755)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}",
            "VAGRANT_DEFAULT_PROVIDER": provider, "VAGRANT_HOME": str(directory / "home"),
-           "VAGRANT_CHECKPOINT_DISABLE": "1"}
+           "VAGRANT_CHECKPOINT_DISABLE": "1", **(env or {})}
     return subprocess.run(["vagrant", "validate"], cwd=directory, env=env,
                           capture_output=True, text=True, timeout=120)
 
@@ -90,3 +90,25 @@ def test_env_values_reach_vagrant(vagrant_dir):
     result = validate(vagrant_dir)
     assert result.returncode != 0
     assert "VM_IP" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("WORKSHOP_PULL_IMAGES", "no"), ("WORKSHOP_PULL_IMAGES", "yes"),
+    ("WORKSHOP_DOCKER_SOURCE", "debian"), ("WORKSHOP_DOCKER_SOURCE", "docker"),
+])
+def test_learner_settings_from_the_environment(vagrant_dir, variable, value):
+    result = validate(vagrant_dir, env={variable: value})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variable, value, says", [
+    ("WORKSHOP_PULL_IMAGES", "nope", 'WORKSHOP_PULL_IMAGES must be yes'),
+    ("WORKSHOP_DOCKER_SOURCE", "ubuntu", 'WORKSHOP_DOCKER_SOURCE must be docker'),
+])
+def test_a_wrong_learner_setting_stops_vagrant_with_its_name(vagrant_dir, variable, value,
+                                                              says):
+    """A typo in WORKSHOP_* stops `vagrant up` before anything boots, naming it."""
+    result = validate(vagrant_dir, env={variable: value})
+    assert result.returncode != 0
+    assert says in result.stdout + result.stderr
+    assert f'not "{value}"' in result.stdout + result.stderr
