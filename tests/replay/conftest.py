@@ -29,7 +29,7 @@ HOST_ONLY_NIC = (
 def learner_vm(vm_factory):
     """A fresh VM as after `vagrant up`, with the images provisioning pulls in a real VM."""
     with vm_factory.fresh() as vm:
-        vm.load_images(S["PYTHON_IMAGE"], S["POSTGRES_IMAGE"])
+        vm.load_images(S["PYTHON_IMAGE"], S["POSTGRES_IMAGE"], S["REGISTRY_IMAGE"])
         vm.run(HOST_ONLY_NIC)
         if vm.run("docker compose version", user="vagrant", check=False).returncode:
             # Offline, the playbook installs Debian's docker.io, which has no Compose v2;

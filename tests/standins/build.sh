@@ -121,4 +121,5 @@ postgres_image=${POSTGRES_IMAGE:-$(env_get POSTGRES_IMAGE)}
 standin "$python_image" python "PYTHON_VERSION=$(version_of "${python_image##*:}")"
 pg_major=$(version_of "${postgres_image##*:}")
 standin "$postgres_image" postgres "PG_MAJOR=${pg_major%%.*}"
+standin "${REGISTRY_IMAGE:=$(env_get REGISTRY_IMAGE)}" registry "REGISTRY_MAJOR=${REGISTRY_IMAGE##*:}"
 docker image prune -f --filter "label=$LABEL" >/dev/null  # dangling old stand-ins
