@@ -245,3 +245,148 @@ def test_compose_scale_file_spreads_requests_over_three_web_containers(engine, n
         ) == ["lb"]
     finally:
         subprocess.run([*compose, "down", "-v"], env=env, cwd=PROJECT, capture_output=True)
+
+
+def test_only_run_copy_and_add_add_filesystem_layers(engine, name, tmp_path):
+    """Step 1: settings (ENV, LABEL, USER, EXPOSE, HEALTHCHECK, CMD) add no layer and
+    0 bytes; RUN and COPY each add one layer."""
+    (tmp_path / "file.txt").write_text("content\n")
+    settings = (f"FROM {PYTHON}\nENV A=1\nLABEL a=b\nUSER 1000\nEXPOSE 9\n"
+                'HEALTHCHECK CMD ["true"]\nCMD ["true"]\n')
+    (tmp_path / "Dockerfile").write_text(settings)
+    docker("build", "-q", "-t", f"{name}:settings", tmp_path, timeout=900)
+    (tmp_path / "Dockerfile").write_text(settings + "RUN echo x > /tmp/x\nCOPY file.txt /\n")
+    docker("build", "-q", "-t", f"{name}:files", tmp_path, timeout=900)
+
+    def layers(ref):
+        return json.loads(docker("image", "inspect", "-f", "{{json .RootFS.Layers}}", ref).stdout)
+
+    assert layers(f"{name}:settings") == layers(PYTHON)
+    assert layers(f"{name}:files")[:-2] == layers(PYTHON)
+    history = docker("history", "--no-trunc", "--format", "{{.Size}}\t{{.CreatedBy}}",
+                     f"{name}:settings").stdout.splitlines()[:6]
+    assert [size for size, _ in (line.split("\t", 1) for line in history)] == ["0B"] * 6
+
+
+def test_a_failed_container_keeps_its_logs_exit_code_and_state(engine, web_image, name):
+    """Step 2: without --rm, `docker ps -a`, `docker logs` and `docker inspect` tell why."""
+    failed = docker("run", "--name", name, web_image, "python", "server.py", check=False)
+    assert failed.returncode == 2
+    listed = docker("ps", "-a", "--filter", f"name=^{name}$", "--format", "{{.Status}}")
+    assert listed.stdout.startswith("Exited (2)")
+    logs = docker("logs", name)
+    assert "can't open file '/app/server.py'" in logs.stdout + logs.stderr
+    assert docker("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip() == "2"
+    state = json.loads(docker("inspect", "--format", "{{json .State}}", name).stdout)
+    assert (state["Status"], state["Running"], state["OOMKilled"]) == ("exited", False, False)
+
+
+def test_entrypoint_sh_replaces_the_image_command(engine, web_image, name):
+    """Step 2: `--entrypoint sh` runs a shell instead, without the image's CMD; what
+    follows the image name goes to the shell."""
+    docker("create", "--name", name, "--entrypoint", "sh", web_image)
+    config = json.loads(docker("inspect", "--format", "{{json .Config}}", name).stdout)
+    assert (config["Entrypoint"], config["Cmd"]) == (["sh"], None)
+    looked = docker("run", "--rm", "--entrypoint", "sh", web_image, "-c", "pwd; ls -A").stdout
+    assert looked.split() == ["/app", "requirements.txt"]
+
+
+def test_i_keeps_stdin_open_and_t_gives_a_terminal(engine, name):
+    """Steps 2 and 3: -i passes your input to the container, -t gives it a terminal."""
+    def run(*options, script="import sys; print(repr(sys.stdin.read()))"):
+        return subprocess.run(["docker", "run", "--rm", *options, PYTHON, "python", "-c",
+                               script], input="typed", capture_output=True, text=True,
+                              timeout=120).stdout.strip()
+
+    assert run() == "''"  # without -i, your input does not reach the container
+    assert run("-i") == "'typed'"
+    is_a_terminal = "import os; print(os.isatty(0), os.isatty(1))"
+    assert run(script=is_a_terminal) == "False False"
+    assert run("-t", "--name", name, script=is_a_terminal) == "True True"
+
+
+def test_rm_without_v_orphans_the_anonymous_volume_with_its_data(engine, name):
+    """Q4.2 and step 5: postgres declares its data directory a VOLUME, so each container
+    gets an anonymous volume there; `docker rm -f` leaves it, data included, used by no
+    container (`docker volume ls --filter dangling=true`); `docker rm -v` removes it."""
+    data = "/var/lib/postgresql/data"
+    docker("run", "--name", name, "--entrypoint", "sh", S["POSTGRES_IMAGE"], "-c",
+           f"echo kept > {data}/probe")
+    mounts = json.loads(docker("inspect", "--format", "{{json .Mounts}}", name).stdout)
+    (volume,) = [m["Name"] for m in mounts if m["Destination"] == data]
+    try:
+        docker("rm", "-f", name)
+        dangling = docker("volume", "ls", "-q", "--filter", "dangling=true").stdout.split()
+        assert volume in dangling
+        kept = docker("run", "--rm", "-v", f"{volume}:/old", PYTHON, "cat", "/old/probe")
+        assert kept.stdout == "kept\n"
+        docker("create", "--name", name, "--entrypoint", "true", S["POSTGRES_IMAGE"])
+        mounts = json.loads(docker("inspect", "--format", "{{json .Mounts}}", name).stdout)
+        (second,) = [m["Name"] for m in mounts if m["Destination"] == data]
+        docker("rm", "-v", name)
+        assert docker("volume", "inspect", second, check=False).returncode
+    finally:
+        docker("volume", "rm", "-f", volume, check=False)
+
+
+def test_the_web_image_healthcheck_shows_in_docker_ps(engine, web_image, name):
+    """Step 6: the image's HEALTHCHECK asks the server for /health; Docker runs it and
+    shows the result in `docker ps`. (Here /health is any page answering 200, and the
+    checks run every second instead of every 10 s.)"""
+    check = json.loads(docker("image", "inspect", "--format", "{{json .Config.Healthcheck}}",
+                              web_image).stdout)
+    assert check["Test"][:3] == ["CMD", "python", "-c"] and "/health" in check["Test"][3]
+    assert check["Interval"] == 10 * 10**9
+    serve_health = f"mkdir /tmp/w && echo ok > /tmp/w/health && cd /tmp/w && {' '.join(SERVE)}"
+    docker("run", "-d", "--name", name, "--health-interval", "1s", web_image,
+           "sh", "-c", serve_health)
+    wait = time.monotonic() + 60
+    while "(healthy)" not in (status := docker("ps", "--filter", f"name=^{name}$",
+                                              "--format", "{{.Status}}").stdout):
+        assert time.monotonic() < wait, status
+        time.sleep(1)
+
+
+def test_restart_runs_an_edit_that_the_running_server_does_not_see(engine, name, tmp_path):
+    """Step 6: a running server keeps the code it started with; an edit the way an editor
+    or `sed -i` saves it (a new file in place of the old) reaches the container at its
+    next start, through the bind mount of that path."""
+    code = tmp_path / "server.py"
+    code.write_text("print('before')\n")
+    docker("run", "-d", "--name", name, "-v", f"{code}:/app/server.py", PYTHON, "sh", "-c",
+           "python /app/server.py; sleep 60")
+    subprocess.run(["sed", "-i", "s/before/after/", code], check=True)
+    assert docker("exec", name, "cat", "/app/server.py").stdout == "print('before')\n"
+    docker("restart", "-t", "0", name)
+    assert docker("exec", name, "cat", "/app/server.py").stdout == "print('after')\n"
+    assert docker("logs", name).stdout.split() == ["before", "after"]
+
+
+def test_container_prune_removes_stopped_containers_not_running_ones(engine, name):
+    """Step 8: `docker container prune` removes every stopped container, no running one.
+    (Here only the ones with this test's label: the engine is shared.)"""
+    label = f"{name}=1"
+    docker("run", "-d", "--name", f"{name}-running", "--label", label, PYTHON, "sleep", "60")
+    docker("run", "--name", f"{name}-stopped", "--label", label, PYTHON, "true")
+    docker("create", "--name", f"{name}-created", "--label", label, PYTHON, "true")
+    docker("container", "prune", "-f", "--filter", f"label={name}")
+    left = docker("ps", "-a", "--filter", f"label={name}", "--format", "{{.Names}}").stdout
+    assert left.split() == [f"{name}-running"]
+
+
+def test_image_prune_removes_only_dangling_images(engine, name, tmp_path):
+    """Step 8: `docker image prune` removes images without a tag (replaced by a rebuild
+    under the same name), never a tagged one. (Only this test's label: shared engine.)"""
+    (tmp_path / "Dockerfile").write_text(f"FROM {PYTHON}\nLABEL {name}=1\nRUN echo 1 > /x\n")
+    old = docker("build", "-q", "-t", f"{name}:v", tmp_path, timeout=900).stdout.strip()
+    (tmp_path / "Dockerfile").write_text(f"FROM {PYTHON}\nLABEL {name}=1\nRUN echo 2 > /x\n")
+    new = docker("build", "-q", "-t", f"{name}:v", tmp_path, timeout=900).stdout.strip()
+    dangling = docker("images", "-q", "--no-trunc", "--filter", "dangling=true",
+                      "--filter", f"label={name}").stdout.split()
+    try:
+        assert dangling == [old]
+        docker("image", "prune", "-f", "--filter", f"label={name}")
+        assert docker("image", "inspect", old, check=False).returncode
+        assert docker("image", "inspect", "-f", "{{.Id}}", f"{name}:v").stdout.strip() == new
+    finally:
+        docker("image", "rm", "-f", old, check=False)
