@@ -40,6 +40,10 @@ class Shell:
 
     def run(self, command, timeout=300):
         """(exit status, output) of one command; raises TimeoutError if it hangs."""
+        # An incomplete command (an unclosed quote) would leave the shell waiting for
+        # the rest of it: refuse it here instead.
+        if subprocess.run(["bash", "-n", "-c", command], capture_output=True).returncode:
+            raise ValueError(f"not a complete shell command: {command!r}")
         self.process.stdin.write(f"{{ {command}\n}} </dev/null\nprintf '\\n{MARK} %s\\n' $?\n")
         self.process.stdin.flush()
         output, deadline = [], time.monotonic() + timeout

@@ -77,9 +77,10 @@ def message(problem):
     text = problem.get("message") or problem.text or "failed"
     found = re.search(r"AssertionError: (.*)", text, re.S)
     said = found.group(1) if found else text.splitlines()[0]
+    if text.startswith('failed on setup with "') and said.endswith('"'):
+        said = said[:-1]  # pytest quotes a fixture's failure
     said = re.split(r"\nassert ", said)[0]  # a plain `assert x, msg` adds the expression
-    lines = [line.rstrip() for line in said.strip(" \"'\n").splitlines()]
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in said.strip("\n").splitlines())
 
 
 def load_state():

@@ -18,6 +18,7 @@ import pytest
 
 from course import steps
 from settings import PROJECT
+from shell import Shell
 
 PASSING = "def test_all_good(host):\n    assert host.run('true').rc == 0\n"
 FAILING = (
@@ -244,3 +245,32 @@ def test_status_runs_only_the_checks_of_steps_not_recorded(checks):
     status, out = workshop(checks, "status")
     assert status == 0 and f"Progress: {len(recorded)}/{len(steps())}" in out
     assert ran.read_text().split() == [str(steps()[-1])]
+
+
+QUOTED_FIX = (
+    "def test_quoted(host):\n"
+    "    from steplib import fail\n"
+    "    fail('No message.', 'one', 'none', ['curl -XPOST http://localhost -d \"Hello world\"'])\n"
+)
+
+
+@pytest.mark.parametrize("where", ["test", "fixture"])
+def test_a_fix_that_ends_with_a_quote_is_printed_whole(checks, where):
+    check = QUOTED_FIX if where == "test" else (
+        "import pytest\n\n\n@pytest.fixture\ndef broken(host):\n"
+        + QUOTED_FIX.split("\n", 1)[1]
+        + "\n\ndef test_uses(broken):\n    pass\n")
+    (checks / "tests/steps/test_step_2.py").write_text(check)
+    status, out = workshop(checks, "check", "2")
+    assert status == 1
+    assert '\n        curl -XPOST http://localhost -d "Hello world"\n' in out, out
+
+
+def test_the_replay_terminal_refuses_an_incomplete_command_and_goes_on():
+    terminal = Shell(["bash"])
+    try:
+        with pytest.raises(ValueError, match="not a complete shell command"):
+            terminal.run('echo "an unclosed quote', timeout=10)
+        assert terminal.run("echo still here", timeout=10) == (0, "still here")
+    finally:
+        terminal.close()
