@@ -20,6 +20,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -73,14 +74,16 @@ def run_checks(numbers, pytest_args=(), verbose=False):
 
 
 def message(problem):
-    """What a check's assertion says (steplib.fail's lines), without pytest's decoration."""
-    text = problem.get("message") or problem.text or "failed"
+    """What a check's assertion says (steplib.fail's lines), without pytest's decoration.
+    The element's text has it whole (its `message` attribute is cut after a few lines)."""
+    report = [line[4:] for line in (problem.text or "").splitlines() if line.startswith("E   ")]
+    text = "\n".join(report) or problem.get("message") or "failed"
     found = re.search(r"AssertionError: (.*)", text, re.S)
     said = found.group(1) if found else text.splitlines()[0]
-    if text.startswith('failed on setup with "') and said.endswith('"'):
-        said = said[:-1]  # pytest quotes a fixture's failure
-    said = re.split(r"\nassert ", said)[0]  # a plain `assert x, msg` adds the expression
-    return "\n".join(line.rstrip() for line in said.strip("\n").splitlines())
+    said = re.split(r"\n\s*assert ", said)[0]  # a plain `assert x, msg` adds the expression
+    first, _, rest = said.strip("\n").partition("\n")
+    rest = textwrap.dedent(rest)  # pytest indents the lines after the first
+    return "\n".join(line.rstrip() for line in [first, *rest.splitlines()])
 
 
 def load_state():
