@@ -279,7 +279,8 @@ def test_the_replay_terminal_refuses_an_incomplete_command_and_goes_on():
 def test_a_long_fix_is_printed_whole(checks):
     fix = [f"echo command {n}" for n in range(12)]
     (checks / "tests/steps/test_step_2.py").write_text(
-        f"from steplib import fail\n\n\ndef test_long(host):\n    fail('Wrong.', 'a', 'b', {fix!r})\n")
+        "from steplib import fail\n\n\n"
+        f"def test_long(host):\n    fail('Wrong.', 'a', 'b', {fix!r})\n")
     status, out = workshop(checks, "check", "2")
     assert status == 1 and "\n      Expected: a\n      Found: b\n      Fix:\n" in out
     assert all(f"\n        {command}\n" in out for command in fix), out
