@@ -2,8 +2,7 @@
 provisioned one, with its own Docker engine: the learner's names cannot collide with
 anything else on this machine."""
 
-import shlex
-import subprocess
+import os
 import sys
 from pathlib import Path
 
@@ -14,8 +13,12 @@ from settings import S
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from shell import Shell  # noqa: E402
 
-# Compose v2, as a docker CLI plugin: tests/compose-v2.sh installed it on this machine.
-PLUGIN = Path("/usr/local/lib/docker/cli-plugins/docker-compose")
+# The engine the replay runs on (TEST ONLY; learners get Docker's own packages, pinned to
+# the major that this proves: provisioning/vars/main.yml):
+#   sid       the newest engine this machine's Debian mirror has: Debian sid's docker.io
+#             (28.5.2), docker-buildx and docker-compose, installed over the provisioned VM;
+#   debian13  what the playbook's offline variant installs: Debian 13's docker.io (26.1.5).
+ENGINE = os.environ.get("REPLAY_ENGINE", "sid")
 # VirtualBox's host-only adapter, which a container has not: a second interface with
 # VM_IP, so that `docker swarm init --advertise-addr VM_IP` meets what it meets in a VM.
 HOST_ONLY_NIC = (
@@ -27,17 +30,15 @@ HOST_ONLY_NIC = (
 
 @pytest.fixture(scope="module")
 def learner_vm(vm_factory):
-    """A fresh VM as after `vagrant up`, with the images provisioning pulls in a real VM."""
+    """A fresh VM as after `vagrant up`, with the images provisioning pulls in a real VM.
+    Its Compose v2 and BuildKit are the VM's own (Debian's docker-compose, docker-buildx)."""
+    if ENGINE not in ("sid", "debian13"):
+        pytest.fail(f"REPLAY_ENGINE={ENGINE!r}: use sid or debian13")
     with vm_factory.fresh() as vm:
+        if ENGINE == "sid":
+            vm.use_debian_sid_engine()
         vm.load_images(S["PYTHON_IMAGE"], S["POSTGRES_IMAGE"], S["REGISTRY_IMAGE"])
         vm.run(HOST_ONLY_NIC)
-        if vm.run("docker compose version", user="vagrant", check=False).returncode:
-            # Offline, the playbook installs Debian's docker.io, which has no Compose v2;
-            # a real VM gets it from Docker's repository. Give the VM this machine's v2.
-            assert PLUGIN.exists(), "Compose v2 is missing here: run tests/compose-v2.sh"
-            vm.run(f"mkdir -p {shlex.quote(str(PLUGIN.parent))}")
-            subprocess.run(["docker", "cp", str(PLUGIN), f"{vm.name}:{PLUGIN}"], check=True)
-            vm.run("docker compose version", user="vagrant")
         yield vm
 
 

@@ -249,11 +249,14 @@ class StandinVM:
         with Debian sid's docker.io, docker-buildx and docker-compose: the newest engine
         this machine can reach (28.5.2 in November 2026), for the replay. Learners never
         get this: their VMs take Docker's own packages (provisioning/vars/main.yml).
-        Only those packages (and what they need) come from sid, pinned low otherwise."""
+        Only those packages (and what they need) come from sid, pinned low otherwise.
+        sid's Release file is valid for a week only, and a mirror may be a dated snapshot:
+        its date is not checked (its signature is)."""
         self.run(
             f". {self.project_dir}/tests/apt-mirror.sh && mirror=$(apt_mirror) && "
             "printf 'Types: deb\nURIs: %s\nSuites: sid\nComponents: main\n"
-            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \"$mirror\" "
+            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+            "Check-Valid-Until: no\n' \"$mirror\" "
             "> /etc/apt/sources.list.d/sid-test-only.sources && "
             "printf 'Package: *\nPin: release n=sid\nPin-Priority: 100\n' "
             "> /etc/apt/preferences.d/sid-test-only.pref && "
