@@ -1,0 +1,87 @@
+"""The real VM for the whole session: built box, `vagrant up`, destroyed at the end.
+
+Every test here carries the `realvm` marker: `bash tests/run -m realvm` runs only these,
+`-m "not realvm"` everything else. tests/run starts libvirtd (tests/libvirt.sh)."""
+
+import os
+import shutil
+import time
+
+import pytest
+import vagrant_vm
+
+from settings import S
+
+# REALVM_KEEP=1 leaves the VM running after the tests, to look into a failure (never in CI).
+KEEP = os.environ.get("REALVM_KEEP") == "1" and os.environ.get("CI") != "true"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/realvm/" in str(item.path):
+            item.add_marker(pytest.mark.realvm)
+
+
+@pytest.fixture(scope="session")
+def say(request):
+    """Print a progress line now, past pytest's capture (a VM under TCG takes minutes)."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    reporter = request.config.pluginmanager.getplugin("terminalreporter")
+
+    def say(line):
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"  realvm: {line}")
+
+    return say
+
+
+@pytest.fixture(scope="session")
+def real_vm(say):
+    """The VM after the first `vagrant up` (its Run is `real_vm.first_up`), provisioned by
+    ansible_local in the offline mode; destroyed, with its networks, at the end."""
+    for tool in ("vagrant", "virsh", "qemu-system-x86_64", "qemu-img", "debootstrap"):
+        if not shutil.which(tool):
+            pytest.skip(f"{tool} is missing (tests/run installs the real-VM packages)")
+    if not vagrant_vm.libvirt_answers():
+        pytest.skip("libvirtd does not answer (tests/run starts it: tests/libvirt.sh start)")
+    pools = vagrant_vm.pools()
+    box = vagrant_vm.build_box(say)
+    vm = vagrant_vm.RealVM(box).create()
+    try:
+        say(f"vagrant up --provider=libvirt ({box}, under qemu TCG: minutes)")
+        vm.first_up = vm.up(say=say)
+        say(f"vagrant up: {vm.first_up.seconds:.0f} s, exit {vm.first_up.returncode}, "
+            f"recap {vm.first_up.recap}")
+        yield vm
+    finally:
+        if KEEP:
+            say(f"REALVM_KEEP: the VM stays: cd {vm.project} && VAGRANT_HOME="
+                f"{vagrant_vm.VAGRANT_HOME} vagrant ssh (then vagrant destroy -f)")
+        else:
+            say("vagrant destroy -f")
+            vm.destroy()
+            # What vagrant-libvirt keeps after a destroy: the box's volume, networks it
+            # did not create, the storage pool it defined.
+            removed = vagrant_vm.leftovers() + vagrant_vm.remove_networks()
+            removed += vagrant_vm.remove_pools(keep=pools)
+            say("removed from libvirt: " + (", ".join(removed) or "nothing left"))
+
+
+@pytest.fixture(scope="session")
+def provisioned_vm(real_vm):
+    """The VM, only if the first `vagrant up` provisioned it."""
+    run = real_vm.first_up
+    if run.returncode or run.recap.get("failed", 1):
+        pytest.fail("the first `vagrant up` did not provision the VM:\n" + run.output[-6000:])
+    return real_vm
+
+
+@pytest.fixture(scope="session")
+def learner_images(provisioned_vm, say):
+    """The images provisioning pulls on a learner's VM, copied from this machine's engine
+    (the stand-ins where no registry answers: tests/standins/build.sh)."""
+    say("docker save | docker load: the workshop's images into the VM")
+    started = time.monotonic()
+    provisioned_vm.load_images(S["PYTHON_IMAGE"], S["POSTGRES_IMAGE"])
+    say(f"images loaded in {time.monotonic() - started:.0f} s")
+    return provisioned_vm

@@ -1,0 +1,70 @@
+"""`vagrant up` for real: the project's Vagrantfile, Vagrant's ansible_local provisioner,
+a Debian VM under qemu. What a learner runs first, and what the stand-in VM (a container)
+can only imitate: the box, the boot, Vagrant's own steps (key, hostname, networks,
+synced folder, forwarded port), Ansible installed by Vagrant, a second provisioning.
+
+Tests in this module run in file order on one VM (tests/realvm/conftest.py)."""
+
+import shlex
+
+import pytest
+
+from settings import S
+
+pytestmark = pytest.mark.realvm
+
+
+def test_vagrant_up_provisions_the_vm_with_ansible_local(real_vm):
+    run = real_vm.first_up
+    assert run.returncode == 0, f"`vagrant up` exited {run.returncode}:\n{run.output[-6000:]}"
+    # The box has no Ansible: ansible_local installs Debian's (install_mode :default).
+    assert "Installing Ansible..." in run.output, run.output[-3000:]
+    assert "Running ansible-playbook..." in run.output, run.output[-3000:]
+    recap = run.recap
+    assert recap.get("failed") == 0 and recap.get("unreachable") == 0, run.output[-6000:]
+    assert recap.get("changed", 0) > 0, "the first run changed nothing on a fresh box?"
+    assert real_vm.ssh("ansible-playbook --version").returncode == 0
+
+
+def test_the_project_folder_is_copied_with_rsync_when_there_is_no_nfs(provisioned_vm):
+    # This machine has no NFS server (no nfsd): the Vagrantfile says rsync then.
+    assert "Rsyncing folder:" in provisioned_vm.first_up.output
+    project = S["VM_PROJECT_DIR"]
+    files = provisioned_vm.ssh(f"cd {project} && ls -A").stdout.split()
+    assert {"server.py", "Vagrantfile", ".env", "exercises"} <= set(files), files
+    assert ".vagrant" not in files, "Vagrant's own state was copied into the VM"
+    owner = provisioned_vm.ssh(f"stat -c %U {project}/server.py").stdout.strip()
+    assert owner == "vagrant", f"the learner does not own the project's files ({owner})"
+
+
+def test_the_private_network_has_the_vm_address(provisioned_vm):
+    addresses = provisioned_vm.ssh("ip -4 -o addr show").stdout
+    assert f"inet {S['VM_IP']}/" in addresses, addresses
+    assert provisioned_vm.ssh("hostname").stdout.strip() == "docker-workshop"
+
+
+def test_a_second_vagrant_provision_changes_nothing(provisioned_vm, say):
+    say("vagrant provision (the second run: nothing may change)")
+    run = provisioned_vm.provision(say=say)
+    say(f"vagrant provision: {run.seconds:.0f} s, recap {run.recap}")
+    assert run.returncode == 0, run.output[-6000:]
+    assert run.recap.get("failed") == 0, run.output[-6000:]
+    assert run.recap.get("changed") == 0, "changed on the second run:\n" + "\n".join(
+        run.changed_tasks()
+    )
+    provisioned_vm.second_provision = run
+
+
+def test_workshop_status_over_vagrant_ssh(provisioned_vm):
+    run = provisioned_vm.vagrant("ssh", "-c", "workshop status", timeout=300)
+    assert run.returncode == 0, run.output
+    assert "Progress: 0/" in run.output, run.output
+    assert "not yet: `workshop check 0`" in run.output, run.output
+
+
+def test_docker_runs_containers_as_the_learner(learner_images):
+    image = shlex.quote(S["PYTHON_IMAGE"])
+    result = learner_images.ssh(f"docker run --rm {image} python3 -c 'print(6 * 7)'")
+    assert result.stdout.strip() == "42", result
+    # Swarm's routing mesh needs IPVS: the VM's kernel has it (this machine's has not).
+    assert learner_images.ssh("sudo modprobe ip_vs && lsmod | grep -q '^ip_vs '").returncode == 0
