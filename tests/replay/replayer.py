@@ -53,6 +53,7 @@ def replay_step(terminal, step):
             status, output = terminal.background(command.text, f"/tmp/replay-step-{step}.log")
         elif command.action == "ctrl-c":
             status, output = terminal.ctrl_c()
+            status = 0 if status == 130 else status  # 128 + SIGINT: ended by Ctrl+C, fine
         elif command.retry:
             status, output = terminal.retry(command.text, command.retry)
         else:

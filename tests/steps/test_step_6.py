@@ -76,7 +76,10 @@ def compose_container(host, service):
         "docker ps -aq --filter label=com.docker.compose.service=" + shlex.quote(service)
     ).stdout.split()
     hand_made = container(host, {"web": WEB, "db": DB}[service])
-    if hand_made and "com.docker.compose.service" not in (hand_made["Config"]["Labels"] or {}):
+    # A label Compose gives its containers only: an image Compose built (`docker compose
+    # watch` or `up --build`) carries the service label, and so does a hand-made container.
+    labels = (hand_made or {}).get("Config", {}).get("Labels") or {}
+    if hand_made and "com.docker.compose.container-number" not in labels:
         fail(
             f"{hand_made['Name'].lstrip('/')} was not started by Compose: it is left over "
             "from step 5, and holds the name Compose wants.",
