@@ -91,15 +91,13 @@ class Server:
             [sys.executable, str(PROJECT / "server.py")],
             env={"PATH": os.environ["PATH"], **env, "PORT": str(self.port)},
             stdout=self.log, stderr=subprocess.STDOUT)
+        # Ready once it says so: it listens a moment before its signal handlers are in
+        # place, and a SIGINT in that moment would kill it instead of stopping it.
         deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server.py did not start:\n{self.output()}") from None
-                time.sleep(0.05)
+        while "Serving on " not in self.output():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server.py did not start:\n{self.output()}")
+            time.sleep(0.05)
 
     def request(self, method="GET", path="/", body=None, headers=None, timeout=15):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
