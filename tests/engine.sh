@@ -13,9 +13,10 @@ TIMEOUT=${ENGINE_TIMEOUT:-90}
 
 answers() { timeout 10 docker info >/dev/null 2>&1; }
 
-running() {  # pid: a live dockerd (an exited one waiting for its parent is a zombie)
-    [ "$(cat "/proc/$1/comm" 2>/dev/null)" = dockerd ] \
-        && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status"
+running() {  # pid: a live dockerd (an exited one waiting for its parent is a zombie);
+    # right after the start it may still be setsid, about to exec dockerd
+    case "$(cat "/proc/$1/comm" 2>/dev/null)" in dockerd | setsid) ;; *) return 1 ;; esac
+    ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status"
 }
 
 fail() { echo "engine: $*" >&2; exit 1; }
