@@ -19,6 +19,9 @@ printf '%-6s %12s %16s %13s\n' step replay_s check_median_s check_max_s
 import json, sys
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    print(f"{r['step']:<6} {r['replay_s']:>12} {r['check_median_s']:>16} {r['check_max_s']:>13}")
+    if "step" in r:
+        print(f"{r['step']:<6} {r['replay_s']:>12} {r['check_median_s']:>16} {r['check_max_s']:>13}")
+    else:
+        print(f"workshop status, {r['status']}: median {r['median_s']} s, max {r['max_s']} s")
 PY
 echo "whole replay test module (VM provisioning, every step and its mistakes): $((end - start)) s"

@@ -211,8 +211,8 @@ def test_compose_scale_file_spreads_requests_over_three_web_containers(engine, n
         "compose",
         "-p",
         name,
-        "--project-directory",
-        str(PROJECT),
+        "-f",
+        str(PROJECT / "docker-compose.yml"),
         "-f",
         str(PROJECT / "exercises/files/compose-scale.yml"),
     ]

@@ -169,3 +169,14 @@ def test_the_copies_listed_in_env_are_watched_by_tests_that_exist():
     assert [f for f in files if not (PROJECT / f).is_file()] == []
     sources = "".join((PROJECT / f).read_text() for f in files)
     assert [n for n in names if f"def {n}(" not in sources] == []
+
+
+def test_compose_scale_only_says_what_changes_from_docker_compose_yml():
+    """Step 7's file is an override (a second -f): it repeats nothing of the main file."""
+    loader = type("Loader", (yaml.SafeLoader,), {})
+    loader.add_constructor("!reset", lambda *_: "!reset")
+    scale = yaml.load((PROJECT / "exercises/files/compose-scale.yml").read_text(), loader)
+    main = yaml.safe_load((PROJECT / "docker-compose.yml").read_text())
+    assert scale["services"]["web"] == {"ports": "!reset"}
+    assert set(scale["services"]) - {"web"} == {"lb"} and "lb" not in main["services"]
+    assert "volumes" not in scale

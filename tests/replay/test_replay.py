@@ -7,7 +7,10 @@ One parametrized test, in course order, sharing one VM: a failed item fails the 
 after it (they say so), rather than skipping them. Nothing here names a step.
 """
 
+import json
 import os
+import statistics
+import time
 
 import pytest
 
@@ -17,6 +20,25 @@ from replayer import plan, plan_id, replay_step, timings, try_mistake
 pytestmark = [pytest.mark.vm, pytest.mark.docker]
 broken = []  # the first item that failed
 TIMINGS = os.environ.get("REPLAY_TIMINGS")  # bench/bench_steps.sh: where to write timings
+
+
+def timed_status(terminal, label):
+    """bench/: `workshop status` five times, as the learner runs it."""
+    seconds = []
+    for _ in range(5):
+        start = time.monotonic()
+        terminal.run("workshop status", timeout=300)
+        seconds.append(time.monotonic() - start)
+    with open(TIMINGS, "a") as out:
+        out.write(json.dumps({"status": label, "median_s": round(statistics.median(seconds), 2),
+                              "max_s": round(max(seconds), 2)}) + "\n")
+
+
+def test_status_before_any_step(terminal):
+    status, output = terminal.run("workshop status", timeout=300)
+    assert status == 0 and f"Progress: 0/{len(course.steps())} steps passed" in output, output
+    if TIMINGS:
+        timed_status(terminal, "no step recorded yet")
 
 
 @pytest.mark.parametrize("item", plan(), ids=plan_id)
@@ -41,3 +63,5 @@ def test_status_shows_every_step_passed(terminal):
     status, output = terminal.run("workshop status", timeout=300)
     every = len(course.steps())
     assert status == 0 and f"Progress: {every}/{every} steps passed" in output, output
+    if TIMINGS:
+        timed_status(terminal, "every step recorded")

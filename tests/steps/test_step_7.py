@@ -9,21 +9,24 @@ from pathlib import Path
 
 import pytest
 
+from course import command
 from settings import S
-from steplib import WEB_URL, Mistake, http, image
+from steplib import WEB_URL, Mistake, expect, fail, http, image
 
 ARCHIVE = S["DB_COMMIT_IMAGE"].split(":")[0] + ".tar"  # docker-workshop-db.tar
-DEPLOY = "run `docker stack deploy -c exercises/files/stack.yml docker-workshop` (step 7)"
+SAVE = command(7, "docker save")
+DEPLOY = ["cd ~/docker-workshop", command(7, "set -a"), command(7, "docker stack deploy")]
+WEB_SERVICE = "docker-workshop_web"
 MISTAKES = [
     Mistake(
         "a replica missing",
-        make=["docker service scale --detach docker-workshop_web=2", "sleep 5"],
+        make=[f"docker service scale --detach {WEB_SERVICE}=2", "sleep 5"],
         says="has 2 running tasks, not 3",
-        undo=[
-            "docker service scale --detach docker-workshop_web=3",
-            "test \"$(docker service ls --filter name=docker-workshop_web "
-            "--format '{{.Replicas}}')\" = 3/3",
-        ],
+    ),
+    Mistake(
+        "the archive deleted",
+        make=[f"rm ~/docker-workshop/{ARCHIVE}"],
+        says=f"There is no {ARCHIVE}",
     ),
 ]
 
@@ -49,24 +52,30 @@ def running_tasks(host, service):
 
 def test_swarm_is_active(host):
     state = host.run("docker info --format '{{.Swarm.LocalNodeState}}'").stdout.strip()
-    assert state == "active", (
-        f"This engine is not in Swarm mode ({state}): run "
-        f"`docker swarm init --advertise-addr {S['VM_IP']}`."
+    expect(
+        state == "active",
+        "This engine is not in Swarm mode.",
+        "active",
+        state or "none",
+        [f"docker swarm init --advertise-addr {S['VM_IP']}", *DEPLOY],
     )
 
 
 @pytest.fixture
 def web(host):
     service = stack_service(host, "web")
-    assert service, f"No stack runs a web service: {DEPLOY}."
+    expect(service, "No stack runs a web service.", WEB_SERVICE, "none", DEPLOY)
     return service
 
 
 def test_web_has_three_running_replicas(host, web):
     tasks = running_tasks(host, web)
-    assert len(tasks) == 3, (
-        f"The stack's web service has {len(tasks)} running tasks, not 3: read "
-        f"`docker service ps {web['Spec']['Name']}`."
+    expect(
+        len(tasks) == 3,
+        f"The stack's web service has {len(tasks)} running tasks, not 3.",
+        "3 running tasks",
+        f"{len(tasks)}: `docker service ps {WEB_SERVICE}` says why",
+        [f"docker service scale {WEB_SERVICE}=3"],
     )
 
 
@@ -74,11 +83,23 @@ def test_load_balancer_spreads_requests(host, web):
     backends = set()
     for _ in range(6):
         status, answer = http(host)
-        assert status == 200, f"GET {WEB_URL} answers {status}, not 200: {DEPLOY}."
+        if status != 200:
+            fail(
+                f"GET {WEB_URL} does not answer 200.",
+                "200 from the stack's lb",
+                status,
+                [
+                    "docker stack services docker-workshop   # which service has no replica?",
+                    *DEPLOY,
+                ],
+            )
         backends.update(re.findall(r"(?im)^x-backend: *(\S+)", answer))
-    assert len(backends) == 3, (
-        f"Six requests to {WEB_URL} reached {len(backends)} web servers, not 3: "
-        "check `docker stack services docker-workshop` and the lb service's logs."
+    expect(
+        len(backends) == 3,
+        f"Six requests to {WEB_URL} reached {len(backends)} web servers, not 3.",
+        "3 web servers",
+        ", ".join(sorted(backends)) or "none",
+        ["docker service logs docker-workshop_lb   # the load balancer says why", *DEPLOY],
     )
 
 
@@ -86,18 +107,31 @@ def test_db_image_was_saved_to_a_file(host):
     archive = Path(host.run("pwd").stdout.strip(), ARCHIVE)
     candidates = [archive, Path(S["VM_PROJECT_DIR"], ARCHIVE)]
     path = next((p for p in candidates if host.file(str(p)).exists), None)
-    assert path, f"There is no {ARCHIVE}: run `docker save -o {ARCHIVE} {S['DB_COMMIT_IMAGE']}`."
+    expect(
+        path,
+        f"There is no {ARCHIVE}.",
+        f"{S['VM_PROJECT_DIR']}/{ARCHIVE}",
+        "no such file",
+        ["cd ~/docker-workshop", SAVE],
+    )
     if host.backend.NAME == "local":
         with tarfile.open(path) as tar:
             manifest = json.load(tar.extractfile("manifest.json"))
         tags = [tag for entry in manifest for tag in entry.get("RepoTags") or []]
-        assert S["DB_COMMIT_IMAGE"] in tags, (
-            f"{path} does not hold {S['DB_COMMIT_IMAGE']}: save it again with "
-            f"`docker save -o {ARCHIVE} {S['DB_COMMIT_IMAGE']}`."
+        expect(
+            S["DB_COMMIT_IMAGE"] in tags,
+            f"{path} does not hold {S['DB_COMMIT_IMAGE']}.",
+            S["DB_COMMIT_IMAGE"],
+            ", ".join(tags) or "no tag",
+            ["cd ~/docker-workshop", SAVE],
         )
 
 
 def test_db_image_is_loaded(host):
-    assert image(host, S["DB_COMMIT_IMAGE"]), (
-        f"There is no image {S['DB_COMMIT_IMAGE']}: load it with `docker load -i {ARCHIVE}`."
+    expect(
+        image(host, S["DB_COMMIT_IMAGE"]),
+        f"There is no image {S['DB_COMMIT_IMAGE']}.",
+        S["DB_COMMIT_IMAGE"],
+        "none",
+        ["cd ~/docker-workshop", f"docker load -i {ARCHIVE}"],
     )
