@@ -10,7 +10,7 @@ Extra arguments after N go to pytest, e.g. `workshop check 3 --hosts=ssh://vagra
 A step you pass is recorded in $WORKSHOP_STATE (default ~/.local/state/docker-workshop/
 progress.json), because later steps change the machine on purpose: step 4 stops the
 VM's PostgreSQL, so step 0's checks fail afterwards, and that is fine. `status` runs
-the checks of the steps not recorded yet only.
+the checks of the steps not recorded yet only, up to the first that fails.
 """
 
 import argparse
@@ -125,11 +125,12 @@ def check(step, pytest_args, verbose):
 
 
 def status(pytest_args, verbose):
-    """Recorded steps stay passed (later steps change the machine on purpose); only the
-    checks of the others run, so that status stays quick."""
+    """Recorded steps stay passed (later steps change the machine on purpose); the checks
+    of the others run in course order up to the first that fails, so that status stays
+    quick: the steps after it are "not yet" anyway."""
     every, state = steps(), load_state()
     open_steps = [step for step in every if str(step) not in state]
-    now = run_checks(open_steps, pytest_args, verbose) if open_steps else {}
+    now = run_checks(open_steps, ["--exitfirst", *pytest_args], verbose) if open_steps else {}
     done = len(every) - len(open_steps)
     print(f"Progress: {done}/{len(every)} steps passed  [{'#' * done}{'.' * (len(every) - done)}]")
     for step in every:

@@ -284,3 +284,13 @@ def test_a_long_fix_is_printed_whole(checks):
     status, out = workshop(checks, "check", "2")
     assert status == 1 and "\n      Expected: a\n      Found: b\n      Fix:\n" in out
     assert all(f"\n        {command}\n" in out for command in fix), out
+
+
+def test_status_stops_at_the_first_step_that_fails(checks):
+    ran = checks / "ran"
+    after = steps()[4]
+    (checks / f"tests/steps/test_step_{after}.py").write_text(
+        f"def test_runs():\n    open({str(ran)!r}, 'a').write('ran')\n")
+    status, out = workshop(checks, "status")
+    assert status == 0 and "Progress: 0/" in out
+    assert f"  · {after} " in out and not ran.exists()  # step 3 fails first
