@@ -149,6 +149,25 @@ def test_two_containers_cannot_publish_the_same_host_port(engine, name):
     assert second.returncode != 0 and "port is already allocated" in second.stderr
 
 
+def test_compose_scale_with_a_published_port_runs_one_and_fails(engine, name, tmp_path):
+    """Q7.1: three replicas of a service that publishes a fixed port: one runs, the
+    others fail on the port, and `docker compose up` exits with an error."""
+    port = free_port()
+    (tmp_path / "docker-compose.yml").write_text(
+        f"services:\n  web:\n    image: {PYTHON}\n    command: {' '.join(SERVE)}\n"
+        f"    ports: ['127.0.0.1:{port}:8080']\n")
+    compose = ["docker", "compose", "-p", name, "--project-directory", str(tmp_path)]
+    try:
+        up = subprocess.run([*compose, "up", "-d", "--scale", "web=3"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=180)
+        assert up.returncode != 0
+        assert "port is already allocated" in up.stderr or "address already in use" in up.stderr
+        running = docker("ps", "-q", "--filter", f"label=com.docker.compose.project={name}")
+        assert len(running.stdout.split()) == 1
+    finally:
+        subprocess.run([*compose, "down"], cwd=tmp_path, capture_output=True)
+
+
 def test_save_and_load_restore_the_same_image_and_tag(engine, name, tmp_path):
     """Q7.3: `docker save` holds layers, config and tags; `docker load` restores the same ID."""
     docker("run", "--name", name, PYTHON, "touch", "/x")
