@@ -3,6 +3,7 @@
 #   . tests/apt-mirror.sh
 #   apt_mirror            -> e.g. http://deb.debian.org/debian
 #   apt_mirror security   -> e.g. http://deb.debian.org/debian-security
+#   debian_sources trixie -> apt's sources (deb822) for a Debian root, from those two
 # It reads apt's sources (/etc/apt/sources.list.d/*.sources in deb822 format, and the
 # one-line sources.list and *.list): the first `deb` entry of this machine's release
 # (VERSION_CODENAME) with the component main, or of <codename>-security. DEBIAN_MIRROR
@@ -56,4 +57,13 @@ _apt_sources_entries() {  # one line per entry: types TAB uris TAB suites TAB co
             comps = $4; for (i = 5; i <= NF; i++) comps = comps " " $i
             print "deb\t" $2 "\t" $3 "\t" comps }'
     done
+}
+
+debian_sources() {  # suite: apt's sources for a Debian root (deb822), from this mirror
+    local mirror security
+    mirror=$(apt_mirror) && security=$(apt_mirror security) || return 1
+    printf '%s\n' "Types: deb" "URIs: $mirror" "Suites: $1 $1-updates" "Components: main" \
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" "" \
+        "Types: deb" "URIs: $security" "Suites: $1-security" "Components: main" \
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
 }

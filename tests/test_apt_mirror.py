@@ -75,3 +75,21 @@ def test_no_mirror_is_a_clear_error_and_the_variables_win(machine):
         "http://given.example/debian\n")
     assert mirror(machine, "security", DEBIAN_SECURITY_MIRROR="http://s.example/x").stdout == (
         "http://s.example/x\n")
+
+
+def test_debian_sources_for_a_new_root_name_this_machines_mirrors(machine):
+    sources(machine, "sources.list.d/debian.sources", DEB822)
+    written = subprocess.run(["bash", "-c", f". {SCRIPT} && debian_sources trixie"],
+                             capture_output=True, text=True,
+                             env={"APT_ROOT": str(machine), "PATH": "/usr/bin:/bin"})
+    assert written.returncode == 0, written.stderr
+    entries = [dict(line.split(": ", 1) for line in block.splitlines())
+               for block in written.stdout.strip().split("\n\n")]
+    assert [(e["URIs"], e["Suites"], e["Components"]) for e in entries] == [
+        ("http://mirror.example/debian", "trixie trixie-updates", "main"),
+        ("http://security.example/debian-security", "trixie-security", "main"),
+    ]
+    broken = subprocess.run(["bash", "-c", f". {SCRIPT} && debian_sources trixie"],
+                            capture_output=True, text=True,
+                            env={"APT_ROOT": str(machine / "nothing"), "PATH": "/usr/bin:/bin"})
+    assert broken.returncode == 1 and broken.stdout == ""

@@ -41,25 +41,12 @@ label_of() {  # image -> its stand-in label ("" for a real image or no image)
 }
 
 build_base() {  # hash
-    local mirror security
+    local mirror
     mirror=$(apt_mirror)
-    security=$(apt_mirror security)
     root=$(mktemp -d /var/tmp/standin-rootfs.XXXXXX)
     debootstrap --variant=minbase --include=ca-certificates "$SUITE" "$root" "$mirror"
     rm -f "$root/etc/apt/sources.list"
-    cat > "$root/etc/apt/sources.list.d/debian.sources" <<EOF
-Types: deb
-URIs: $mirror
-Suites: $SUITE $SUITE-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: $security
-Suites: $SUITE-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
+    debian_sources "$SUITE" > "$root/etc/apt/sources.list.d/debian.sources"
     cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
     chroot "$root" update-ca-certificates
     chroot "$root" apt-get clean
@@ -74,7 +61,7 @@ EOF
 
 base() {
     local want
-    want=$({ declare -f build_base; cat "$here/standins.env" \
+    want=$({ declare -f build_base debian_sources; cat "$here/standins.env" \
         /usr/local/share/ca-certificates/*.crt; } | sha256sum | cut -c1-16)
     if [ "$(label_of "$BASE")" = "$want" ]; then
         echo "$BASE: up to date"
