@@ -77,15 +77,6 @@ def process_env(host, info):
     return dict(item.partition("=")[::2] for item in result.stdout.split("\0") if item)
 
 
-def compose_containers(host, service):
-    """Running containers of a Compose service, found by label (v1 and v2 name them
-    differently)."""
-    ids = host.run(
-        "docker ps -q --filter label=com.docker.compose.service=" + shlex.quote(service)
-    ).stdout.split()
-    return [container(host, cid) for cid in ids]
-
-
 def env(info):
     """A container's environment as a dict."""
     return dict(item.partition("=")[::2] for item in info["Config"]["Env"] or [])
