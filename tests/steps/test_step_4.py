@@ -52,7 +52,7 @@ MISTAKES = [
     Mistake(
         "the web container given another host",
         make=[f"docker rm -f {WEB}", RUN_WEB.replace(HOST_IS_DB, "-e POSTGRES_HOST=db")],
-        says=f"Found: db, which is not {DB}",
+        says=f"Found: POSTGRES_HOST=db, which is not {DB}",
     ),
     Mistake(
         "the web container off the network",
@@ -132,10 +132,12 @@ def test_web_container_finds_the_db_container(host, db):
     expect(running(web), f"{WEB} is not running.", "running", state(host, web, WEB), REDO_WEB)
     if not finds_db(host, web, db):
         where = ", ".join(networks(web)) or "no network"
+        found = database_host(host, web)
         fail(
             f"{WEB} does not find {DB}.",
             f"POSTGRES_HOST={DB}, both on the network {NETWORK}",
-            f"{database_host(host, web)}, which is not {DB}, on {where}",
+            f"POSTGRES_HOST={found}"
+            + ("" if found == DB else f", which is not {DB}") + f"; {WEB} is on {where}",
             REDO_WEB,
         )
 
