@@ -1,7 +1,7 @@
 """Step 1: the web image is built and tagged from the project's Dockerfile."""
 
 from settings import S
-from steplib import Mistake, expect, image
+from steplib import Mistake, engine, expect, image
 
 WEB_IMAGE, REPOSITORY = S["WEB_IMAGE"], S["WEB_IMAGE"].split(":")[0]
 BUILD = ["cd ~/docker-workshop", f"docker build -t {WEB_IMAGE} ."]
@@ -21,8 +21,9 @@ MISTAKES = [
 
 
 def test_web_image_is_built(host):
-    tags = host.run(f"docker images --format '{{{{.Tag}}}}' {REPOSITORY}").stdout.split()
-    others = [f"{REPOSITORY}:{tag}" for tag in tags if f"{REPOSITORY}:{tag}" != WEB_IMAGE]
+    _, found = engine(host, "/images/json", reference=[REPOSITORY])  # docker images REPOSITORY
+    tags = [tag for each in found or [] for tag in each["RepoTags"] or []]
+    others = [tag for tag in tags if tag.rpartition(":")[0] == REPOSITORY and tag != WEB_IMAGE]
     found = "found " + ", ".join(others) + " (the tag is part of the name)" if others else "none"
     expect(
         image(host, WEB_IMAGE),

@@ -1,7 +1,6 @@
 """Step 5: a host directory, a named volume and a committed image hold the data; the
 database now runs from the committed image, and the web server reads it."""
 
-import json
 import shlex
 
 import pytest
@@ -22,6 +21,7 @@ from steplib import (
     messages,
     running,
     state,
+    volume,
 )
 
 DB, WEB, COMMITTED = S["DB_CONTAINER"], S["WEB_CONTAINER"], S["DB_COMMIT_IMAGE"]
@@ -90,8 +90,7 @@ def test_host_directory_holds_a_cluster(host):
 
 
 def test_named_volume_holds_a_cluster(host):
-    result = host.run(f"docker volume inspect {VOLUME}")
-    where = json.loads(result.stdout)[0]["Mountpoint"] if result.rc == 0 else None
+    where = (volume(host, VOLUME) or {}).get("Mountpoint")
     cluster = where and host.run(f"sudo -n test -f {shlex.quote(where)}/PG_VERSION").rc == 0
     expect(
         cluster,

@@ -1,8 +1,6 @@
 """Step 6: `docker compose up -d`: db and web run from docker-compose.yml, found by their
 Compose labels; the data is in a named volume and survived `down` + `up`."""
 
-import shlex
-
 import pytest
 
 from course import command, posted
@@ -13,6 +11,7 @@ from steplib import (
     Mistake,
     body,
     container,
+    engine,
     env,
     expect,
     fail,
@@ -72,9 +71,9 @@ MISTAKES = [
 
 def compose_container(host, service):
     """The Compose container of a service, running or not; fails if it is not Compose's."""
-    ids = host.run(
-        "docker ps -aq --filter label=com.docker.compose.service=" + shlex.quote(service)
-    ).stdout.split()
+    label = f"com.docker.compose.service={service}"
+    _, found = engine(host, "/containers/json?all=1", label=[label])  # docker ps -a -f label=...
+    ids = [each["Id"] for each in found or []]
     hand_made = container(host, {"web": WEB, "db": DB}[service])
     # A label Compose gives its containers only: an image Compose built (`docker compose
     # watch` or `up --build`) carries the service label, and so does a hand-made container.

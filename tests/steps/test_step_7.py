@@ -3,7 +3,6 @@ database image went through `docker save` and `docker load`."""
 
 import json
 import re
-import shlex
 import tarfile
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from course import command
 from settings import S
-from steplib import WEB_URL, Mistake, expect, fail, http, image
+from steplib import WEB_URL, Mistake, engine, expect, fail, http, image
 
 ARCHIVE = S["DB_COMMIT_IMAGE"].split(":")[0] + ".tar"  # docker-workshop-db.tar
 SAVE = command(7, "docker save")
@@ -33,25 +32,20 @@ MISTAKES = [
 
 def stack_service(host, role):
     """The `docker service inspect` of the stack's web or lb service, or None."""
-    names = host.run(
-        "docker service ls --filter label=com.docker.stack.namespace --format '{{.Name}}'"
-    ).stdout.split()
-    name = next((n for n in names if n.endswith("_" + role)), None)
-    if name is None:
-        return None
-    return json.loads(host.run(f"docker service inspect {shlex.quote(name)}").stdout)[0]
+    # docker service ls --filter label=com.docker.stack.namespace
+    _, services = engine(host, "/services", label=["com.docker.stack.namespace"])
+    return next((s for s in services or [] if s["Spec"]["Name"].endswith("_" + role)), None)
 
 
 def running_tasks(host, service):
-    result = host.run(
-        "docker service ps --filter desired-state=running --format '{{.CurrentState}}' "
-        + shlex.quote(service["Spec"]["Name"])
-    )
-    return [line for line in result.stdout.splitlines() if line.startswith("Running")]
+    # docker service ps --filter desired-state=running SERVICE: those in state Running
+    _, tasks = engine(host, "/tasks", service=[service["ID"]], **{"desired-state": ["running"]})
+    return [task for task in tasks or [] if task["Status"]["State"] == "running"]
 
 
 def test_swarm_is_active(host):
-    state = host.run("docker info --format '{{.Swarm.LocalNodeState}}'").stdout.strip()
+    _, info = engine(host, "/info")  # docker info
+    state = ((info or {}).get("Swarm") or {}).get("LocalNodeState") or ""
     expect(
         state == "active",
         "This engine is not in Swarm mode.",

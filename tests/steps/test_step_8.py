@@ -5,11 +5,10 @@ no container uses, no dangling (untagged) image; and what the workshop keeps is 
 there: its images (the bases, the registry, the web image) and step 5's named volume."""
 
 import re
-import shlex
 
 from course import command, commands_from
 from settings import S
-from steplib import Mistake, expect, image
+from steplib import Mistake, engine, expect, image, volume
 
 REGISTRY = "127.0.0.1:5000"
 PUSHED = f"{REGISTRY}/{S['WEB_IMAGE']}"  # 127.0.0.1:5000/docker-workshop-web:1.0
@@ -40,10 +39,6 @@ MISTAKES = [
 ]
 
 
-def lines(host, command):
-    return host.run(command).stdout.split()
-
-
 def test_web_image_went_through_the_registry(host):
     expect(
         image(host, PUSHED),
@@ -55,8 +50,9 @@ def test_web_image_went_through_the_registry(host):
 
 
 def test_no_stopped_container(host):
-    stopped = lines(host, "docker ps -a --filter status=exited --filter status=created "
-                          "--filter status=dead --format '{{.Names}}'")
+    # docker ps -a --filter status=exited --filter status=created --filter status=dead
+    _, found = engine(host, "/containers/json?all=1", status=["exited", "created", "dead"])
+    stopped = [name[1:] for each in found or [] for name in each["Names"] if "/" not in name[1:]]
     expect(
         not stopped,
         f"{len(stopped)} stopped container(s) left: {', '.join(stopped)}.",
@@ -67,12 +63,10 @@ def test_no_stopped_container(host):
 
 
 def test_no_orphaned_anonymous_volume(host):
-    dangling = lines(host, "docker volume ls -q --filter dangling=true")
+    _, found = engine(host, "/volumes", dangling=["true"])  # docker volume ls -f dangling=true
     anonymous = [
-        name for name in dangling
-        if re.fullmatch(r"[0-9a-f]{64}", name)
-        or host.run(f"docker volume inspect -f '{{{{index .Labels \"{ANONYMOUS}\"}}}}' "
-                    f"{shlex.quote(name)}").stdout.strip() not in ("", "<no value>")
+        each["Name"] for each in (found or {}).get("Volumes") or []
+        if re.fullmatch(r"[0-9a-f]{64}", each["Name"]) or (each["Labels"] or {}).get(ANONYMOUS)
     ]
     expect(
         not anonymous,
@@ -84,7 +78,8 @@ def test_no_orphaned_anonymous_volume(host):
 
 
 def test_no_dangling_image(host):
-    dangling = lines(host, "docker images -q --filter dangling=true")
+    _, found = engine(host, "/images/json", dangling=["true"])  # docker images -f dangling=true
+    dangling = [each["Id"].split(":")[-1][:12] for each in found or []]
     expect(
         not dangling,
         f"{len(dangling)} dangling (untagged) image(s).",
@@ -116,7 +111,7 @@ def test_workshop_images_are_kept(host):
 
 def test_named_volume_is_kept(host):
     expect(
-        host.run(f"docker volume inspect {S['DB_VOLUME']}").rc == 0,
+        volume(host, S["DB_VOLUME"]),
         f"The named volume {S['DB_VOLUME']} of step 5 was removed (`docker volume prune -a`?).",
         f"{S['DB_VOLUME']} kept: `docker volume prune` without -a keeps named volumes",
         "no such volume",
