@@ -14,6 +14,10 @@ from settings import S
 
 # REALVM_KEEP=1 leaves the VM running after the tests, to look into a failure (never in CI).
 KEEP = os.environ.get("REALVM_KEEP") == "1" and os.environ.get("CI") != "true"
+# The workshop's images (provisioning pulls them on a learner's VM).
+IMAGES = [S["PYTHON_IMAGE"], S["POSTGRES_IMAGE"], S["REGISTRY_IMAGE"]]
+KIT = vagrant_vm.CACHE / "kit"   # the venue kit the tests build (removed at the end)
+KIT_BOX = "docker-workshop"      # its name, as the README adds it
 
 
 def pytest_collection_modifyitems(items):
@@ -82,6 +86,58 @@ def learner_images(provisioned_vm, say):
     (the stand-ins where no registry answers: tests/standins/build.sh)."""
     say("docker save | docker load: the workshop's images into the VM")
     started = time.monotonic()
-    provisioned_vm.load_images(S["PYTHON_IMAGE"], S["POSTGRES_IMAGE"])
+    provisioned_vm.load_images(*IMAGES)
     say(f"images loaded in {time.monotonic() - started:.0f} s")
     return provisioned_vm
+
+
+@pytest.fixture(scope="session")
+def kit(learner_images, say):
+    """The venue kit, built as an instructor builds it: provisioning/kit.sh in the VM's
+    project (it provisions with WORKSHOP_KIT=yes, then `vagrant package`s the VM). The
+    images are in the VM already, so provisioning pulls nothing. Its Run carries `box`
+    (the file). The VM it packaged is destroyed then: the kit's VM replaces it."""
+    vm = learner_images
+    KIT.mkdir(parents=True, exist_ok=True)
+    box = KIT / f"docker-workshop-{time.strftime('%Y-%m-%d')}.box"
+    for old in KIT.glob("*.box*"):
+        old.unlink()
+    say("provisioning/kit.sh (WORKSHOP_KIT=yes vagrant provision, vagrant package)")
+    run = vm.command(["sh", "provisioning/kit.sh", str(box)], timeout=3600, say=say,
+                     env={"WORKSHOP_PULL_IMAGES": "yes"})
+    run.box, run.test_box = box, vm.box
+    say(f"kit.sh: {run.seconds:.0f} s, exit {run.returncode}")
+    if not KEEP:
+        vm.destroy()
+    yield run
+    for old in KIT.glob("*.box*"):
+        old.unlink()
+
+
+@pytest.fixture(scope="session")
+def kit_vm(kit, say):
+    """A fresh VM from the kit's box, as a learner starts it (`vagrant box add --name
+    docker-workshop FILE`, then `WORKSHOP_BOX=docker-workshop vagrant up`), with the VM's
+    networks cut off from everything beyond this machine. Its Run is `kit_vm.first_up`."""
+    if kit.returncode or not kit.box.exists():
+        pytest.fail("provisioning/kit.sh did not build the kit:\n" + kit.output[-6000:])
+    say(f"vagrant box add --name {KIT_BOX} {kit.box.name}")
+    seconds = vagrant_vm.add_box(kit.box, KIT_BOX)
+    say(f"box added in {seconds:.0f} s")
+    # The kit's VM is provisioned as it was built (Debian's Docker here), pulls allowed.
+    vm = vagrant_vm.RealVM(KIT_BOX, env={
+        "WORKSHOP_DOCKER_SOURCE": vagrant_vm.OFFLINE["WORKSHOP_DOCKER_SOURCE"],
+        "REALVM_KERNEL_DIR": str(vagrant_vm.kernel_dir(kit.test_box))})
+    vm.create()
+    try:
+        with vagrant_vm.offline(vagrant_vm.MANAGEMENT_SUBNET, S["VM_IP"].rsplit(".", 1)[0]
+                                + ".0/24"):
+            say("vagrant up from the kit, offline")
+            vm.first_up = vm.up(say=say)
+            say(f"vagrant up from the kit: {vm.first_up.seconds:.0f} s, exit "
+                f"{vm.first_up.returncode}, recap {vm.first_up.recap}")
+            yield vm
+    finally:
+        if not KEEP:
+            vm.destroy()
+            vagrant_vm.remove_box(KIT_BOX)

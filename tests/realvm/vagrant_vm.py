@@ -14,6 +14,7 @@ environment (WORKSHOP_BOX, the offline settings) and from the tests' own VAGRANT
 Vagrantfile. The VM is named PREFIX + a random suffix; its networks DOMAIN_NETWORK.
 """
 
+import contextlib
 import os
 import re
 import shlex
@@ -41,6 +42,7 @@ OFFLINE = {"WORKSHOP_DOCKER_SOURCE": "debian", "WORKSHOP_PULL_IMAGES": "no"}
 NOT_COPIED = [".git", ".venv", ".vagrant", "__pycache__", ".pytest_cache", ".ruff_cache",
               ".hypothesis", "*.pyc"]
 # The tests' VAGRANT_HOME Vagrantfile: loaded before the project's, test settings only.
+MANAGEMENT_SUBNET = "192.168.121.0/24"  # vagrant-libvirt's default, named here
 HOME_VAGRANTFILE = f"""\
 # The real-VM tests' own settings (tests/realvm/vagrant_vm.py writes it): names
 # that say what to clean up. Learners' Vagrant has none of this.
@@ -48,6 +50,19 @@ Vagrant.configure("2") do |config|
   config.vm.provider :libvirt do |lv|
     lv.default_prefix = ENV.fetch("REALVM_PREFIX", "{PREFIX}")
     lv.management_network_name = "{MANAGEMENT_NETWORK}"
+    lv.management_network_address = "{MANAGEMENT_SUBNET}"
+  end
+  # A box packaged here (the venue kit) has vagrant-libvirt's own Vagrantfile (KVM):
+  # boot it as the test box boots (tests/realvm/box.sh), with the same kernel.
+  if ENV["REALVM_KERNEL_DIR"]
+    config.vm.provider :libvirt do |lv|
+      lv.driver = "qemu"
+      lv.cpu_mode = "custom"
+      lv.cpu_model = "qemu64"
+      lv.kernel = File.join(ENV["REALVM_KERNEL_DIR"], "vmlinuz")
+      lv.initrd = File.join(ENV["REALVM_KERNEL_DIR"], "initrd.img")
+      lv.cmd_line = "root=/dev/vda rw console=ttyS0 net.ifnames=0"
+    end
   end
 end
 """
@@ -111,7 +126,10 @@ class RealVM:
         self.env = {**os.environ, **env, "WORKSHOP_BOX": box,
                     "VAGRANT_HOME": str(VAGRANT_HOME), "REALVM_PREFIX": self.prefix,
                     "VAGRANT_DEFAULT_PROVIDER": "libvirt", "VAGRANT_CHECKPOINT_DISABLE": "1",
-                    "VAGRANT_NO_COLOR": "1"}
+                    "VAGRANT_NO_COLOR": "1",
+                    # `vagrant package` runs virt-sysprep: TCG, as the VMs (KVM here
+                    # cannot boot libguestfs' stock kernel).
+                    "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg"}
         self.workdir = None
         self.ssh_config = None
 
@@ -134,15 +152,21 @@ class RealVM:
         subprocess.run(["tar", "-C", self.project, "-xf", "-"], input=tar.stdout, check=True)
         return self
 
-    def vagrant(self, *args, timeout=600, say=None, check=False):
+    def vagrant(self, *args, **options):
         """Run `vagrant ARGS` in the project's copy; a Run. Lines go to `say` as they come."""
+        return self.command(["vagrant", *args], **options)
+
+    def command(self, argv, timeout=600, say=None, check=False, env=None):
+        """Run a command (vagrant, or a script that runs it) in the project's copy, with
+        the VM's environment (and `env` over it); a Run, its output logged and timed."""
+        label = argv[1] if argv[0] == "vagrant" else Path(argv[1]).stem  # the log's name
         started = time.monotonic()
-        process = subprocess.Popen(["vagrant", *args], cwd=self.project, env=self.env,
+        process = subprocess.Popen(argv, cwd=self.project, env={**self.env, **(env or {})},
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                    start_new_session=True)
         lines = []
         LOGS.mkdir(parents=True, exist_ok=True)
-        log = open(LOGS / f"{self.prefix}{args[0]}.log", "a")  # noqa: SIM115
+        log = open(LOGS / f"{self.prefix}{label}.log", "a")  # noqa: SIM115
         try:
             deadline = started + timeout
             for line in process.stdout:
@@ -152,21 +176,21 @@ class RealVM:
                 lines.append(line)
                 log.write(f"[{time.monotonic() - started:7.1f}s] {line}\n")
                 log.flush()
-                if say and line.startswith("==> ") and not QUIET.search(line):
+                if say and line.startswith(("==> ", "kit: ")) and not QUIET.search(line):
                     say(line)
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"`vagrant {' '.join(args)}` took over {timeout} s")
+                    raise TimeoutError(f"`{' '.join(argv)}` took over {timeout} s")
             process.wait(timeout=max(1, deadline - time.monotonic()))
         except (TimeoutError, subprocess.TimeoutExpired):
             os.killpg(process.pid, 15)
             process.wait()
-            raise TimeoutError(f"`vagrant {' '.join(args)}` took over {timeout} s (log: "
+            raise TimeoutError(f"`{' '.join(argv)}` took over {timeout} s (log: "
                                f"{log.name}):\n" + "\n".join(lines[-40:])) from None
         finally:
             log.close()
         run = Run(process.returncode, "\n".join(lines), time.monotonic() - started)
         if check and run.returncode:
-            raise AssertionError(f"`vagrant {' '.join(args)}` exited {run.returncode}:\n"
+            raise AssertionError(f"`{' '.join(argv)}` exited {run.returncode}:\n"
                                  + run.output[-6000:])
         return run
 
@@ -208,14 +232,57 @@ class RealVM:
         return result
 
     def load_images(self, *names):
-        """Copy images from this machine's engine into the VM's (no registry answers here)."""
-        for name in names:
-            save = subprocess.Popen(["docker", "save", name], stdout=subprocess.PIPE)
-            load = subprocess.run([*self.ssh_argv(), "docker load"], stdin=save.stdout,
-                                  capture_output=True, text=True, timeout=900)
-            save.stdout.close()
-            if save.wait() or load.returncode:
-                raise RuntimeError(f"could not load {name} into the VM: {load.stderr}")
+        """Copy images from this machine's engine into the VM's (no registry answers here),
+        in one `docker save`: the layers they share travel once."""
+        save = subprocess.Popen(["docker", "save", *names], stdout=subprocess.PIPE)
+        load = subprocess.run([*self.ssh_argv(), "docker load"], stdin=save.stdout,
+                              capture_output=True, text=True, timeout=1200)
+        save.stdout.close()
+        if save.wait() or load.returncode:
+            raise RuntimeError(f"could not load {names} into the VM: {load.stderr}")
+
+
+def add_box(path, name):
+    """`vagrant box add --name NAME PATH` in the tests' VAGRANT_HOME (as the README says)."""
+    env = {**os.environ, "VAGRANT_HOME": str(VAGRANT_HOME), "VAGRANT_CHECKPOINT_DISABLE": "1"}
+    started = time.monotonic()
+    subprocess.run(["vagrant", "box", "add", "--force", "--name", name, str(path)], env=env,
+                   check=True, capture_output=True, timeout=1200)
+    return time.monotonic() - started
+
+
+def remove_box(name):
+    """The box, from the tests' VAGRANT_HOME and from libvirt's pool (vagrant-libvirt's copy
+    of its image, named after the box)."""
+    env = {**os.environ, "VAGRANT_HOME": str(VAGRANT_HOME), "VAGRANT_CHECKPOINT_DISABLE": "1"}
+    subprocess.run(["vagrant", "box", "remove", "--force", "--all", name], env=env,
+                   capture_output=True, timeout=300)
+    for volume in volumes("default"):
+        if volume.startswith(name.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image_"):
+            subprocess.run([*LIBVIRT, "vol-delete", volume, "--pool", "default"],
+                           capture_output=True)
+
+
+def kernel_dir(box):
+    """Where box.sh keeps the test box's kernel and initrd (the box's name ends in its key)."""
+    release, key = box.rsplit("/debian-", 1)[1].split("-", 1)
+    return CACHE / f"box-{release}-{key}"
+
+
+@contextlib.contextmanager
+def offline(*subnets):
+    """No route out for the VMs' networks: what they send beyond this machine is rejected
+    (iptables, first in FORWARD). This machine itself (ssh, DNS, the forwarded port) still
+    answers them."""
+    rules = [["FORWARD", "-s", subnet, "-m", "comment", "--comment", "docker-workshop-realvm"
+              " offline", "-j", "REJECT"] for subnet in subnets]
+    for rule in rules:
+        subprocess.run(["iptables", "-I", rule[0], "1", *rule[1:]], check=True)
+    try:
+        yield
+    finally:
+        for rule in rules:
+            subprocess.run(["iptables", "-D", *rule], capture_output=True)
 
 
 def domains(prefix=PREFIX):

@@ -3,8 +3,8 @@
 VirtualBox cannot run here, so the VM is a Debian 13 container with systemd as PID 1
 and its own Docker engine inside, provisioned by the real playbook exactly as the
 Vagrantfile's ansible_local provisioner does it: the project copied into VM_PROJECT_DIR
-(the synced folder), Debian's `ansible` installed with apt, then `ansible-playbook`
-run by the vagrant user from the project folder.
+(the synced folder), Ansible installed by provisioning/install-ansible.sh (the shell
+provisioner), then `ansible-playbook` run by the vagrant user from the project folder.
 
     with booted_vm() as vm:              # a fresh, unprovisioned VM
         vm.copy_project()
@@ -224,9 +224,9 @@ class StandinVM:
                        input=tar.stdout, check=True, capture_output=True)
 
     def install_ansible(self):
-        """Debian's ansible package, installed as ansible_local's install_mode :default does."""
-        self.run("apt-get update -y -qq && DEBIAN_FRONTEND=noninteractive apt-get install "
-                 "-y -qq --option 'Dpkg::Options::=--force-confold' ansible", timeout=900)
+        """Ansible as the Vagrantfile installs it: its shell provisioner runs
+        provisioning/install-ansible.sh as root, before ansible_local."""
+        self.run(f"sh {self.project_dir}/provisioning/install-ansible.sh", timeout=900)
 
     def provision(self, extra_vars=None, timeout=1500):
         """Run the playbook as ansible_local does: as vagrant, from the project folder."""

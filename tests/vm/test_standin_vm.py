@@ -318,3 +318,27 @@ def test_docker_restarts_with_a_new_configuration_even_if_the_run_fails(vm_facto
         assert rerun.recap["changed"] == 0, rerun.changed_tasks()  # daemon.json is right...
         assert containerd_store(vm)  # ...and Docker runs with it
         assert vm.learner("ip -4 -o addr show docker0").stdout.split()[3] == f"{BRIDGE}/16"
+
+
+@pytest.mark.parametrize("leftover, named", [
+    ("docker create --name kit-leftover kit-empty true",
+     "Check that the VM has no containers (the kit would hand them out)"),
+    ("mkdir -p ~/.local/state/docker-workshop && echo '{}' > "
+     "~/.local/state/docker-workshop/progress.json",
+     "Check that no learner's progress is recorded (workshop status)"),
+])
+def test_the_kit_refuses_a_vm_a_learner_used(standin_vm, leftover, named):
+    """WORKSHOP_KIT=yes (provisioning/kit.sh) on a VM with a container or a learner's
+    progress stops at that check, before it builds or packages anything."""
+    # An empty image to create a container from (no registry answers here).
+    standin_vm.run("tar -cf - --files-from /dev/null | docker import - kit-empty")
+    standin_vm.learner(leftover)
+    try:
+        run = standin_vm.provision({**OFFLINE_VARS, "workshop_kit": "yes"})
+        assert run.returncode != 0 and run.recap["failed"] == 1, run.output[-4000:]
+        failed = run.output.split("fatal:", 1)[0].rsplit("TASK [", 1)[1]
+        assert failed.startswith(named), run.output[-4000:]
+        assert "Build the web image once" not in run.output
+    finally:
+        standin_vm.run("docker rm -f kit-leftover; docker rmi kit-empty; "
+                       "rm -f ~vagrant/.local/state/docker-workshop/progress.json", check=False)

@@ -23,10 +23,12 @@ FAKE_VBOXMANAGE = """#!/bin/sh
 
 @pytest.fixture
 def vagrant_dir(tmp_path):
-    """A copy of the Vagrantfile and .env, so that Vagrant's state stays out of the project."""
+    """A copy of the Vagrantfile, .env and the script it runs: Vagrant's state stays out
+    of the project."""
     if not shutil.which("vagrant"):
         pytest.skip("vagrant is not installed (tests/run installs Debian's vagrant)")
-    for name in ("Vagrantfile", ".env"):
+    (tmp_path / "provisioning").mkdir()
+    for name in ("Vagrantfile", ".env", "provisioning/install-ansible.sh"):
         shutil.copy(PROJECT / name, tmp_path / name)
     return tmp_path
 
@@ -95,6 +97,7 @@ def test_env_values_reach_vagrant(vagrant_dir):
 @pytest.mark.parametrize("variable, value", [
     ("WORKSHOP_PULL_IMAGES", "no"), ("WORKSHOP_PULL_IMAGES", "yes"),
     ("WORKSHOP_DOCKER_SOURCE", "debian"), ("WORKSHOP_DOCKER_SOURCE", "docker"),
+    ("WORKSHOP_KIT", "yes"), ("WORKSHOP_KIT", "no"),
 ])
 def test_learner_settings_from_the_environment(vagrant_dir, variable, value):
     result = validate(vagrant_dir, env={variable: value})
@@ -104,6 +107,7 @@ def test_learner_settings_from_the_environment(vagrant_dir, variable, value):
 @pytest.mark.parametrize("variable, value, says", [
     ("WORKSHOP_PULL_IMAGES", "nope", 'WORKSHOP_PULL_IMAGES must be yes'),
     ("WORKSHOP_DOCKER_SOURCE", "ubuntu", 'WORKSHOP_DOCKER_SOURCE must be docker'),
+    ("WORKSHOP_KIT", "true!", 'WORKSHOP_KIT must be yes'),
 ])
 def test_a_wrong_learner_setting_stops_vagrant_with_its_name(vagrant_dir, variable, value,
                                                               says):
