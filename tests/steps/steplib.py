@@ -118,9 +118,15 @@ def running(info):
     return bool(info) and info["State"]["Status"] == "running"
 
 
-def last_log_line(host, name):
-    lines = host.run(f"docker logs --tail 3 {shlex.quote(name)} 2>&1").stdout.strip()
-    return lines.splitlines()[-1].strip() if lines else "(no output)"
+def log_line(host, name):
+    """The line of a container's log that says why it stopped: its last error line (a
+    program's explanation often goes on for lines after it), else its last line."""
+    lines = host.run(f"docker logs --tail 20 {shlex.quote(name)} 2>&1").stdout.splitlines()
+    lines = [line.strip() for line in lines if line.strip()]
+    errors = [line for line in lines if line.lower().startswith(("error", "fatal"))]
+    if errors:
+        return f"its log says: {errors[-1]}"
+    return f"its last log line: {lines[-1] if lines else '(no output)'}"
 
 
 def state(host, info, name):
@@ -134,7 +140,7 @@ def state(host, info, name):
         problem = info["State"].get("Error") or "never started"
         return f"created but not running: {problem}"
     code = info["State"]["ExitCode"]
-    return f"{status} with exit code {code}; its last log line: {last_log_line(host, name)}"
+    return f"{status} with exit code {code}; {log_line(host, name)}"
 
 
 def process_env(host, info):

@@ -47,7 +47,8 @@ MISTAKES = [
             RUN_DB.replace(f"-e POSTGRES_PASSWORD={S['DB_ADMIN_PASSWORD']} ", ""),
             "sleep 3",
         ],
-        says="exit code 1; its last log line:",
+        says="exit code 1; its log says: Error: Database is uninitialized and superuser "
+        "password is not specified.",
     ),
     Mistake(
         "the web container given another host",

@@ -83,7 +83,8 @@ def compose_container(host, service):
             f"{hand_made['Name'].lstrip('/')} was not started by Compose: it is left over "
             "from step 5, and holds the name Compose wants.",
             f"the {service} service's container, made by `docker compose up`",
-            state(host, hand_made, hand_made["Name"].lstrip("/")),
+            state(host, hand_made, hand_made["Name"].lstrip("/"))
+            + ", made by `docker run` (no Compose labels)",
             [f"docker rm -f {WEB} {DB}", *UP],
         )
     expect(len(ids) == 1, f"No Compose {service} container.", "one", f"{len(ids)}", UP)
