@@ -88,7 +88,8 @@ def fix_in(output):
 def try_mistake(terminal, step, mistake):
     """Make the mistake; `workshop check N` must fail saying `mistake.says`; then undo it
     (by default: run the commands the check's `Fix:` gives, verbatim) and the check must
-    pass again. A mistake whose `says` is None is a variant the check must accept."""
+    pass again. A mistake whose `says` is None is a variant the check must accept.
+    Returns what the check said about the mistake."""
     for command in mistake.make:
         status, output = terminal.run(command)
         assert status == 0, f"could not make the mistake ({mistake.what}): {command}\n{output}"
@@ -100,16 +101,18 @@ def try_mistake(terminal, step, mistake):
             f"`workshop check {step}` after the mistake '{mistake.what}' should fail saying "
             f"{mistake.says!r}:\n{output}"
         )
+    said = output
     undo = mistake.undo or fix_in(output)
     assert undo, f"`workshop check {step}` gives no Fix for '{mistake.what}':\n{output}"
     for command in undo:
-        status, said = terminal.retry(command, 60)
-        assert status == 0, f"undoing '{mistake.what}': `{command}` exited {status}:\n{said}"
+        status, undone = terminal.retry(command, 60)
+        assert status == 0, f"undoing '{mistake.what}': `{command}` exited {status}:\n{undone}"
     status, after = check(terminal, step)
     assert status == 0, (
         f"`workshop check {step}` still fails after '{mistake.what}' was undone with:\n"
         + "\n".join(undo) + f"\n{after}"
     )
+    return said
 
 
 def timings(terminal, step, replayed):

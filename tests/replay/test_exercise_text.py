@@ -7,12 +7,13 @@ import re
 import pytest
 import yaml
 
-from course import CHECKS, commands, hint, learner_text, step_files, steps
+from course import CHECKS, commands, hint, learner_text, quoted_messages, step_files, steps
 from docker_deprecated import DEPRECATED
-from replayer import mistakes
+from replayer import check_module, mistakes
 from settings import PROJECT, S
 
-TEXTS = [*step_files().values(), PROJECT / "exercises" / "files" / "stack.yml"]
+INSTRUCTORS = PROJECT / "exercises" / "INSTRUCTORS.md"
+TEXTS = [*step_files().values(), PROJECT / "exercises" / "files" / "stack.yml", INSTRUCTORS]
 
 
 def every(pattern, texts=None):
@@ -64,6 +65,17 @@ def test_each_step_has_questions_answers_and_its_check(step):
         assert choices in ([], ["1", "2", "3", "4"]), f"step {step}: {question[:60]!r}"
     assert len(re.findall(r"^\d\. ", text, re.M)) >= 8  # at least two four-choice questions
     assert commands(step), f"step {step} has no command for the replay"
+
+
+def test_the_instructors_page_quotes_mistakes_the_checks_declare():
+    """Each quoted message belongs to a mistake the step's check file declares, so that the
+    replay makes it and compares the quote with what the check says (test_replay.py)."""
+    quoted = quoted_messages()
+    assert len(quoted) >= 5, "the instructors' page names the five problems learners hit most"
+    for step, what, body in quoted:
+        declared = {mistake.what: mistake for mistake in check_module(step).MISTAKES}
+        assert what in declared, f"step {step} declares no mistake {what!r}: {sorted(declared)}"
+        assert declared[what].says and declared[what].says in body, (step, what)
 
 
 def test_every_docker_workshop_name_is_from_env():

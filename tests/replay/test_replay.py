@@ -9,6 +9,7 @@ after it (they say so), rather than skipping them. Nothing here names a step.
 
 import json
 import os
+import re
 import statistics
 import time
 
@@ -20,6 +21,7 @@ from replayer import plan, plan_id, replay_step, timings, try_mistake
 pytestmark = [pytest.mark.vm, pytest.mark.docker]
 broken = []  # the first item that failed
 TIMINGS = os.environ.get("REPLAY_TIMINGS")  # bench/bench_steps.sh: where to write timings
+SAID = os.environ.get("REPLAY_SAID")  # where to write what the checks said on mistakes
 
 
 def timed_status(terminal, label):
@@ -53,8 +55,27 @@ def test_replay(terminal, item):
             with open(TIMINGS, "a") as out:
                 out.write(timings(terminal, step, replayed) + "\n")
     else:
-        try_mistake(terminal, step, mistake)
+        said = try_mistake(terminal, step, mistake)
+        if SAID:  # for exercises/INSTRUCTORS.md: what each check says about each mistake
+            with open(SAID, "a") as out:
+                out.write(json.dumps({"step": step, "what": mistake.what, "said": said}) + "\n")
+        for quoted in quotes(step, mistake):
+            assert re.search(quoted, lines(said)), (
+                f"exercises/INSTRUCTORS.md quotes `workshop check {step}` on '{mistake.what}' "
+                f"as:\n{quoted}\nbut it said:\n{said}")
     broken.clear()
+
+
+def lines(text):
+    """The text's lines, stripped, joined again: a quote is compared without indentation."""
+    return "\n".join(line.strip() for line in text.strip().splitlines())
+
+
+def quotes(step, mistake):
+    """The quotes of this mistake's message, as patterns: `<pid>`, `<id>` match a word."""
+    return [re.sub(r"<[a-z]+>", r"\\S+", re.escape(lines(body)))
+            for number, what, body in course.quoted_messages()
+            if (number, what) == (step, mistake.what)]
 
 
 def test_status_shows_every_step_passed(terminal):

@@ -119,3 +119,18 @@ def commands_from(step, text, exercises=None):
     if text not in found:
         raise LookupError(f"step {step} has no command {text!r}")
     return found[len(found) - 1 - found[::-1].index(text) :]
+
+
+QUOTED_CHECK = re.compile(r"^\s*check (\d+): (.+?)\s*$")
+
+
+def quoted_messages(path=None):
+    """The check messages the instructors' page quotes: its ```text check N: WHAT``` blocks
+    (step N, the mistake WHAT its check file declares, the lines quoted). The replay makes
+    each mistake and finds these lines in what `workshop check N` really says."""
+    quoted = []
+    for kind, info, body in FENCE.findall(Path(path or EXERCISES / "INSTRUCTORS.md").read_text()):
+        found = QUOTED_CHECK.match(info)
+        if kind == "text" and found:
+            quoted.append((int(found[1]), found[2], body.strip("\n")))
+    return quoted
