@@ -49,6 +49,8 @@ def real_vm(say):
     if not vagrant_vm.libvirt_answers():
         pytest.skip("libvirtd does not answer (tests/run starts it: tests/libvirt.sh start)")
     pools = vagrant_vm.pools()
+    if killed := vagrant_vm.stale_forwards():
+        say(f"killed the port forwards of VMs gone before: ssh pids {killed}")
     box = vagrant_vm.build_box(say)
     vm = vagrant_vm.RealVM(box).create()
     try:

@@ -285,6 +285,25 @@ def offline(*subnets):
             subprocess.run(["iptables", "-D", *rule], capture_output=True)
 
 
+def stale_forwards():
+    """Kill the ssh processes that forward ports (vagrant-libvirt's forwarded ports) for a
+    test VM whose project copy is gone (a run killed before `vagrant destroy`): such a
+    process keeps 127.0.0.1:WEB_PORT, and the next VM's forward cannot bind it. Their pids."""
+    killed = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if not args or Path(args[0].decode(errors="replace")).name != "ssh":
+            continue
+        found = re.search(rb"(/var/tmp/docker-workshop-realvm-[^/\s\"]+)/", b" ".join(args))
+        if found and not Path(found[1].decode()).exists():
+            os.kill(int(proc.name), 15)
+            killed.append(int(proc.name))
+    return killed
+
+
 def domains(prefix=PREFIX):
     names = subprocess.run([*LIBVIRT, "list", "--all", "--name"], capture_output=True,
                            text=True).stdout.split()
