@@ -41,8 +41,10 @@ OFFLINE = {"WORKSHOP_DOCKER_SOURCE": "debian", "WORKSHOP_PULL_IMAGES": "no"}
 # Not copied (a learner's clone has none of them but .git, which the VM does not need).
 NOT_COPIED = [".git", ".venv", ".vagrant", "__pycache__", ".pytest_cache", ".ruff_cache",
               ".hypothesis", "*.pyc"]
-# The tests' VAGRANT_HOME Vagrantfile: loaded before the project's, test settings only.
+# Vagrant with the tests' own home (boxes, the Vagrantfile below), never the user's.
+HOME_ENV = {**os.environ, "VAGRANT_HOME": str(VAGRANT_HOME), "VAGRANT_CHECKPOINT_DISABLE": "1"}
 MANAGEMENT_SUBNET = "192.168.121.0/24"  # vagrant-libvirt's default, named here
+# The tests' VAGRANT_HOME Vagrantfile: loaded before the project's, test settings only.
 HOME_VAGRANTFILE = f"""\
 # The real-VM tests' own settings (tests/realvm/vagrant_vm.py writes it): names
 # that say what to clean up. Learners' Vagrant has none of this.
@@ -123,10 +125,8 @@ class RealVM:
     def __init__(self, box, env=OFFLINE):
         self.box = box
         self.prefix = f"{PREFIX}{uuid.uuid4().hex[:6]}-"
-        self.env = {**os.environ, **env, "WORKSHOP_BOX": box,
-                    "VAGRANT_HOME": str(VAGRANT_HOME), "REALVM_PREFIX": self.prefix,
-                    "VAGRANT_DEFAULT_PROVIDER": "libvirt", "VAGRANT_CHECKPOINT_DISABLE": "1",
-                    "VAGRANT_NO_COLOR": "1",
+        self.env = {**HOME_ENV, **env, "WORKSHOP_BOX": box, "REALVM_PREFIX": self.prefix,
+                    "VAGRANT_DEFAULT_PROVIDER": "libvirt", "VAGRANT_NO_COLOR": "1",
                     # `vagrant package` runs virt-sysprep: TCG, as the VMs (KVM here
                     # cannot boot libguestfs' stock kernel).
                     "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg"}
@@ -244,9 +244,8 @@ class RealVM:
 
 def add_box(path, name):
     """`vagrant box add --name NAME PATH` in the tests' VAGRANT_HOME (as the README says)."""
-    env = {**os.environ, "VAGRANT_HOME": str(VAGRANT_HOME), "VAGRANT_CHECKPOINT_DISABLE": "1"}
     started = time.monotonic()
-    subprocess.run(["vagrant", "box", "add", "--force", "--name", name, str(path)], env=env,
+    subprocess.run(["vagrant", "box", "add", "--force", "--name", name, str(path)], env=HOME_ENV,
                    check=True, capture_output=True, timeout=1200)
     return time.monotonic() - started
 
@@ -254,8 +253,7 @@ def add_box(path, name):
 def remove_box(name):
     """The box, from the tests' VAGRANT_HOME and from libvirt's pool (vagrant-libvirt's copy
     of its image, named after the box)."""
-    env = {**os.environ, "VAGRANT_HOME": str(VAGRANT_HOME), "VAGRANT_CHECKPOINT_DISABLE": "1"}
-    subprocess.run(["vagrant", "box", "remove", "--force", "--all", name], env=env,
+    subprocess.run(["vagrant", "box", "remove", "--force", "--all", name], env=HOME_ENV,
                    capture_output=True, timeout=300)
     for volume in volumes("default"):
         if volume.startswith(name.replace("/", "-VAGRANTSLASH-") + "_vagrant_box_image_"):
