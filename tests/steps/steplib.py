@@ -249,14 +249,14 @@ def body(answer):
     return answer.replace("\r\n", "\n").partition("\n\n")[2].strip()
 
 
-def http(host, path="/", method="GET", data=None, headers=()):
+def http(host, path="/", method="GET", data=None, headers=(), base=WEB_URL):
     """(status, headers and body as text) of a request made with curl on the host."""
     command = ["curl", "-sS", "-i", "--max-time", "5", "-X", method]
     for header in headers:
         command += ["-H", header]
     if data is not None:
         command += ["--data-binary", data]
-    result = host.run(shlex.join([*command, WEB_URL + path]))
+    result = host.run(shlex.join([*command, base + path]))
     if result.rc != 0:
         return None, ""
     status = int(result.stdout.split(None, 2)[1])
