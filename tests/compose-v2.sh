@@ -7,14 +7,19 @@
 # cli-plugins/docker-compose, so the tests run `docker compose` (v2) as learners do,
 # and `docker-compose` (v1) as this machine can install. Does nothing if v2 answers.
 # The mirror is the one this machine's apt uses (tests/apt-mirror.sh).
+#   SUITE=sid bash tests/compose-v2.sh --deb FILE [PACKAGE]
+# only writes that suite's checked docker-compose (or PACKAGE, e.g. docker-buildx) to
+# FILE (tests/realvm: for the real VM).
 set -euo pipefail
 
 # shellcheck source=tests/apt-mirror.sh
 . "$(dirname "$0")/apt-mirror.sh"
 PLUGIN=/usr/local/lib/docker/cli-plugins/docker-compose
-SUITE=trixie
+SUITE=${SUITE:-trixie}
+deb="" package=docker-compose
+[ "${1:-}" = --deb ] && deb=${2:?"--deb FILE"} && package=${3:-$package}
 
-if docker compose version >/dev/null 2>&1; then
+if [ -z "$deb" ] && docker compose version >/dev/null 2>&1; then
     echo "compose-v2: $(docker compose version)"
     exit 0
 fi
@@ -35,12 +40,17 @@ want=$(awk -v f="$index" '/^SHA256:/ {s=1; next} /^[A-Z]/ {s=0} s && $3 == f {pr
     "$work/Release")
 echo "$want  $work/Packages.xz" | sha256sum -c --quiet
 xz -d "$work/Packages.xz"
-awk '/^Package: docker-compose$/ {p=1} p && /^$/ {exit} p' "$work/Packages" > "$work/stanza"
+awk -v want="Package: $package" '$0 == want {p=1} p && /^$/ {exit} p' "$work/Packages" \
+    > "$work/stanza"
 file=$(sed -n 's/^Filename: //p' "$work/stanza")
 sum=$(sed -n 's/^SHA256: //p' "$work/stanza")
-echo "compose-v2: $(sed -n 's/^Version: //p' "$work/stanza") from $SUITE"
+echo "compose-v2: $package $(sed -n 's/^Version: //p' "$work/stanza") from $SUITE"
 curl -fsS -o "$work/compose.deb" "$MIRROR/$file"
 echo "$sum  $work/compose.deb" | sha256sum -c --quiet
+if [ -n "$deb" ]; then
+    cp "$work/compose.deb" "$deb"
+    exit 0
+fi
 dpkg-deb -x "$work/compose.deb" "$work/root"
 install -D -m 0755 "$work/root/usr/libexec/docker/cli-plugins/docker-compose" "$PLUGIN"
 echo "compose-v2: $(docker compose version)"

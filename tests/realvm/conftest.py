@@ -5,12 +5,13 @@ Every test here carries the `realvm` marker: `bash tests/run -m realvm` runs onl
 
 import os
 import shutil
+import subprocess
 import time
 
 import pytest
 import vagrant_vm
 
-from settings import S
+from settings import PROJECT, S
 
 # REALVM_KEEP=1 leaves the VM running after the tests, to look into a failure (never in CI).
 KEEP = os.environ.get("REALVM_KEEP") == "1" and os.environ.get("CI") != "true"
@@ -90,6 +91,19 @@ def learner_images(provisioned_vm, say):
     started = time.monotonic()
     provisioned_vm.load_images(*IMAGES)
     say(f"images loaded in {time.monotonic() - started:.0f} s")
+    # TEST ONLY. A learner's VM has Docker's Compose and buildx plugins (2.4x, 0.2x); this
+    # machine reaches only Debian's packages, and Debian 13's docker-compose (2.26) does
+    # not restart a service for a change to a bind-mounted file, as step 6's `docker
+    # compose watch` does. The closest ones here are Debian sid's, each checked against
+    # its signed index (Compose 2.40 needs buildx 0.17 or later).
+    for package in ("docker-buildx", "docker-compose"):
+        deb = vagrant_vm.CACHE / f"{package}-sid.deb"
+        subprocess.run(["bash", "tests/compose-v2.sh", "--deb", str(deb), package],
+                       cwd=PROJECT, env={**os.environ, "SUITE": "sid"}, check=True, timeout=600)
+        provisioned_vm.install_deb(deb)
+        deb.unlink()
+    say("in the VM: " + provisioned_vm.ssh("docker compose version; docker buildx version")
+        .stdout.replace("\n", "; ").strip())
     return provisioned_vm
 
 

@@ -242,6 +242,13 @@ class RealVM:
             raise RuntimeError(f"could not load {names} into the VM: {load.stderr}")
 
 
+    def install_deb(self, path):
+        """`dpkg -i` a Debian package from this machine in the VM."""
+        with open(path, "rb") as package:
+            self.ssh("cat > /tmp/test-only.deb && sudo dpkg -i /tmp/test-only.deb "
+                     "&& rm /tmp/test-only.deb", input=package.read(), timeout=600)
+
+
 def add_box(path, name):
     """`vagrant box add --name NAME PATH` in the tests' VAGRANT_HOME (as the README says)."""
     started = time.monotonic()
