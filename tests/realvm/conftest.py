@@ -103,7 +103,7 @@ def learner_images(provisioned_vm, say):
         provisioned_vm.install_deb(deb)
         deb.unlink()
     say("in the VM: " + provisioned_vm.ssh("docker compose version; docker buildx version")
-        .stdout.replace("\n", "; ").strip())
+        .stdout.strip().replace("\n", "; "))
     return provisioned_vm
 
 

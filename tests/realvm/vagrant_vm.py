@@ -292,21 +292,42 @@ def offline(*subnets):
 
 def stale_forwards():
     """Kill the ssh processes that forward ports (vagrant-libvirt's forwarded ports) for a
-    test VM whose project copy is gone (a run killed before `vagrant destroy`): such a
-    process keeps 127.0.0.1:WEB_PORT, and the next VM's forward cannot bind it. Their pids."""
+    test VM that no longer runs (a run killed before `vagrant destroy`, a REALVM_KEEP VM
+    removed by hand): such a process keeps 127.0.0.1:WEB_PORT, and the next VM's forward
+    cannot bind it. A test VM's forward names its project copy, or for a VM booted from
+    the kit, the tests' VAGRANT_HOME (the box's key). Their pids."""
+    alive = running_addresses()
     killed = []
     for proc in Path("/proc").glob("[0-9]*"):
         try:
-            args = (proc / "cmdline").read_bytes().split(b"\0")
+            args = [arg.decode(errors="replace")
+                    for arg in (proc / "cmdline").read_bytes().split(b"\0")]
         except OSError:
             continue
-        if not args or Path(args[0].decode(errors="replace")).name != "ssh":
+        if not args or Path(args[0]).name != "ssh" or "-L" not in args[:-1]:
             continue
-        found = re.search(rb"(/var/tmp/docker-workshop-realvm-[^/\s\"]+)/", b" ".join(args))
-        if found and not Path(found[1].decode()).exists():
+        line = " ".join(args)
+        if "/var/tmp/docker-workshop-realvm-" not in line and str(VAGRANT_HOME) not in line:
+            continue
+        # -L HOST_IP:HOST_PORT:GUEST_IP:GUEST_PORT
+        forward = args[args.index("-L") + 1].split(":")
+        if len(forward) == 4 and forward[2] not in alive:
             os.kill(int(proc.name), 15)
             killed.append(int(proc.name))
     return killed
+
+
+def running_addresses(prefix=PREFIX):
+    """The IPv4 addresses of the running test VMs (from libvirt's DHCP leases)."""
+    names = subprocess.run([*LIBVIRT, "list", "--state-running", "--name"],
+                           capture_output=True, text=True).stdout.split()
+    addresses = set()
+    for name in names:
+        if name.startswith(prefix):
+            leases = subprocess.run([*LIBVIRT, "domifaddr", name, "--source", "lease"],
+                                    capture_output=True, text=True).stdout
+            addresses.update(re.findall(r"ipv4\s+([0-9.]+)/", leases))
+    return addresses
 
 
 def domains(prefix=PREFIX):
