@@ -91,10 +91,11 @@ def test_web_publishes_its_port_on_the_routing_mesh(web):
     )
     expect(
         found == f"{S['WEB_PORT']}, ingress mode",
-        "The stack's web service does not publish port 8080 on the routing mesh.",
+        "The stack's web service does not publish port 8080 on the routing mesh: "
+        'exercises/files/stack.yml gives web `ports: - "${WEB_PORT}:8080"`, then deploy it.',
         f"{S['WEB_PORT']}, ingress mode",
         found,
-        ['# exercises/files/stack.yml, under web: ports: - "${WEB_PORT}:8080"', *DEPLOY],
+        DEPLOY,
     )
 
 
@@ -104,10 +105,11 @@ def test_web_has_a_virtual_ip(web):
     mode = (endpoint.get("Spec") or {}).get("Mode") or "vip"
     expect(
         mode == "vip" and endpoint.get("VirtualIPs"),
-        "The stack's web service has no virtual IP.",
+        "The stack's web service has no virtual IP: exercises/files/stack.yml gives web "
+        "no `endpoint_mode`, then deploy it.",
         "endpoint mode vip, with a virtual IP",
         f"endpoint mode {mode}",
-        ["# exercises/files/stack.yml, under web: no endpoint_mode", *DEPLOY],
+        DEPLOY,
     )
 
 
