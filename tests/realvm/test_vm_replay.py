@@ -38,7 +38,7 @@ def items():
     replay it (REAL_VM_ONLY)."""
     plan = []
     for step in course.steps():
-        if getattr(replayer.check_module(step), "REAL_VM_ONLY", False):
+        if replayer.real_vm_only(step):
             plan += replayer.plan([step])
         else:
             plan.append((step, None))
@@ -59,7 +59,7 @@ def test_replay_in_the_real_vm(terminal, item, say):
     say(f"{replayer.plan_id(item)} replayed in {time.monotonic() - started:.0f} s")
     if (step, mistake) == (0, None):  # server.py, run by hand in the VM
         forwarded_port_reaches_the_server("/", "Hello world")
-    if mistake is None and getattr(replayer.check_module(step), "REAL_VM_ONLY", False):
+    if mistake is None and replayer.real_vm_only(step):
         forwarded_port_reaches_the_server("/health", "")  # step 7: the routing mesh
     broken.clear()
 

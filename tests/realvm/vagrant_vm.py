@@ -241,7 +241,6 @@ class RealVM:
         if save.wait() or load.returncode:
             raise RuntimeError(f"could not load {names} into the VM: {load.stderr}")
 
-
     def install_deb(self, path):
         """`dpkg -i` a Debian package from this machine in the VM."""
         with open(path, "rb") as package:

@@ -23,6 +23,12 @@ def check_module(step, checks=None):
     return module
 
 
+def real_vm_only(step):
+    """Whether step N's check file says only the real VM can replay it (REAL_VM_ONLY: step
+    7's routing mesh needs the IPVS of the VM's own kernel, which the stand-in VM lacks)."""
+    return getattr(check_module(step), "REAL_VM_ONLY", False)
+
+
 def mistakes(step, checks=None):
     return list(getattr(check_module(step, checks), "MISTAKES", []))
 

@@ -16,17 +16,15 @@ import time
 import pytest
 
 import course
-from replayer import check_module, plan, plan_id, replay_step, timings, try_mistake
+from replayer import plan, plan_id, real_vm_only, replay_step, timings, try_mistake
 
 pytestmark = [pytest.mark.vm, pytest.mark.docker]
 broken = []  # the first item that failed
 TIMINGS = os.environ.get("REPLAY_TIMINGS")  # bench/bench_steps.sh: where to write timings
 SAID = os.environ.get("REPLAY_SAID")  # where to write what the checks said on mistakes
-# A step whose check file sets REAL_VM_ONLY (step 7: Swarm's routing mesh needs the kernel's
-# IPVS, which this machine's kernel, and so the stand-in VM, lacks) is replayed, with its
-# mistakes, in the real VM only (tests/realvm/test_vm_replay.py). The steps after it do not
-# need what it leaves behind.
-STEPS = [step for step in course.steps() if not getattr(check_module(step), "REAL_VM_ONLY", False)]
+# A REAL_VM_ONLY step is replayed, with its mistakes, in the real VM only
+# (tests/realvm/test_vm_replay.py). The steps after it do not need what it leaves behind.
+STEPS = [step for step in course.steps() if not real_vm_only(step)]
 
 
 def timed_status(terminal, label):
