@@ -40,7 +40,7 @@ def test_the_table_lists_every_step_in_order_with_its_title():
 @pytest.mark.parametrize("row", rows(), ids=lambda row: f"step{row[0]}")
 def test_each_learner_time_follows_from_the_replay_and_the_text(row):
     step, _, replay, minutes = row
-    assert (replay == "-") == real_vm_only(step), "only a step the stand-in cannot replay has no time"
+    assert (replay == "-") == real_vm_only(step), "only a real-VM-only step has no replay time"
     # Within one rounding step: a small edit to the text need not touch the table.
     assert abs(minutes - estimate(step, 0 if replay == "-" else int(replay))) <= 5
 
