@@ -9,7 +9,7 @@ import tarfile
 import pytest
 
 from dockertools import docker, inspect_field
-from settings import PROJECT
+from settings import PROJECT, S
 
 pytestmark = pytest.mark.docker
 LABEL = "org.docker-workshop.standin.inputs"
@@ -48,3 +48,15 @@ def test_build_sh_keeps_a_real_image_and_builds_a_stand_in_for_a_missing_one(mad
 
     out = build_sh(POSTGRES_IMAGE=real, PYTHON_IMAGE=missing)  # nothing changed: cached
     assert f"{missing}: stand-in up to date" in out
+
+
+@pytest.mark.parametrize("variable", ["PYTHON_IMAGE", "POSTGRES_IMAGE", "REGISTRY_IMAGE"])
+def test_a_stand_in_keeps_no_downloaded_package(variable):
+    """Like the official images, a stand-in leaves no .deb in apt's cache: it would weigh
+    a third of the image, copied into the real VM, its kit, and step 7's archive."""
+    image = S[variable]
+    if docker("image", "inspect", image, check=False).returncode != 0:
+        pytest.skip(f"{image} missing: run tests/standins/build.sh")
+    listed = docker("run", "--rm", "--entrypoint", "sh", image, "-c",
+                    "find /var/cache/apt -name '*.deb' | head -n 3").stdout.split()
+    assert listed == [], f"{image} keeps apt's downloads: {listed}"
