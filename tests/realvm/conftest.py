@@ -3,6 +3,7 @@
 Every test here carries the `realvm` marker: `bash tests/run -m realvm` runs only these,
 `-m "not realvm"` everything else. tests/run starts libvirtd (tests/libvirt.sh)."""
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ KEEP = os.environ.get("REALVM_KEEP") == "1" and os.environ.get("CI") != "true"
 IMAGES = [S["PYTHON_IMAGE"], S["POSTGRES_IMAGE"], S["REGISTRY_IMAGE"]]
 KIT = vagrant_vm.CACHE / "kit"   # the venue kit the tests build (removed at the end)
 KIT_BOX = "docker-workshop"      # its name, as the README adds it
+STANDINS_LOCK = "/var/tmp/docker-workshop-standins.lock"  # held by tests/standins/build.sh
 
 
 def pytest_collection_modifyitems(items):
@@ -89,7 +91,10 @@ def learner_images(provisioned_vm, say):
     (the stand-ins where no registry answers: tests/standins/build.sh)."""
     say("docker save | docker load: the workshop's images into the VM")
     started = time.monotonic()
-    provisioned_vm.load_images(*IMAGES)
+    # tests/run starts these tests while tests/standins/build.sh may still build them.
+    with open(STANDINS_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        provisioned_vm.load_images(*IMAGES)
     say(f"images loaded in {time.monotonic() - started:.0f} s")
     # TEST ONLY. A learner's VM has Docker's Compose and buildx plugins (2.4x, 0.2x); this
     # machine reaches only Debian's packages, and Debian 13's docker-compose (2.26) does
