@@ -54,6 +54,8 @@ def real_vm(say):
     pools = vagrant_vm.pools()
     if killed := vagrant_vm.stale_forwards():
         say(f"killed the port forwards of VMs gone before: ssh pids {killed}")
+    if rules := vagrant_vm.stale_offline_rules():
+        say("deleted the iptables rules of a run killed offline: " + "; ".join(rules))
     box = vagrant_vm.build_box(say)
     vm = vagrant_vm.RealVM(box).create()
     try:

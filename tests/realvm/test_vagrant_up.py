@@ -7,12 +7,26 @@ provisioning, which must change nothing, runs in the venue kit's VM (test_venue_
 Tests in this module run in file order on one VM (tests/realvm/conftest.py)."""
 
 import shlex
+import subprocess
 
 import pytest
+import vagrant_vm
 
 from settings import S
 
 pytestmark = pytest.mark.realvm
+
+
+def test_offline_rules_left_by_a_killed_run_are_deleted():
+    """A run killed while the kit's VM was offline leaves its REJECT rules: the next VM
+    would reach no mirror. The session deletes them first (conftest.py, `real_vm`); here
+    on a documentation subnet, before any VM of this run is offline."""
+    rule = ["FORWARD", "-s", "192.0.2.0/24", "-m", "comment", "--comment",
+            vagrant_vm.OFFLINE_COMMENT, "-j", "REJECT"]
+    subprocess.run(["iptables", "-I", "FORWARD", "1", *rule[1:]], check=True)  # as offline()
+    deleted = vagrant_vm.stale_offline_rules()
+    assert [line for line in deleted if "192.0.2.0/24" in line], deleted
+    assert subprocess.run(["iptables", "-C", *rule], capture_output=True).returncode == 1
 
 
 def test_vagrant_up_provisions_the_vm_with_ansible_local(real_vm):

@@ -278,8 +278,8 @@ def offline(*subnets):
     """No route out for the VMs' networks: what they send beyond this machine is rejected
     (iptables, first in FORWARD). This machine itself (ssh, DNS, the forwarded port) still
     answers them."""
-    rules = [["FORWARD", "-s", subnet, "-m", "comment", "--comment", "docker-workshop-realvm"
-              " offline", "-j", "REJECT"] for subnet in subnets]
+    rules = [["FORWARD", "-s", subnet, "-m", "comment", "--comment", OFFLINE_COMMENT,
+              "-j", "REJECT"] for subnet in subnets]
     for rule in rules:
         subprocess.run(["iptables", "-I", rule[0], "1", *rule[1:]], check=True)
     try:
@@ -287,6 +287,20 @@ def offline(*subnets):
     finally:
         for rule in rules:
             subprocess.run(["iptables", "-D", *rule], capture_output=True)
+
+
+OFFLINE_COMMENT = "docker-workshop-realvm offline"
+
+
+def stale_offline_rules():
+    """Delete the rules `offline` left behind (a run killed while the kit's VM ran): with
+    them, the next VM reaches no mirror, and its `vagrant up` fails on an apt error that
+    does not name them. The rules deleted, as `iptables -S` shows them."""
+    listed = subprocess.run(["iptables", "-S", "FORWARD"], capture_output=True, text=True)
+    stale = [line for line in listed.stdout.splitlines() if OFFLINE_COMMENT in line]
+    for line in stale:  # "-A FORWARD -s ... -j REJECT ...": delete that very rule
+        subprocess.run(["iptables", "-D", *shlex.split(line)[1:]], check=True)
+    return stale
 
 
 def stale_forwards():
