@@ -12,7 +12,7 @@ import time
 import pytest
 import vagrant_vm
 
-from settings import PROJECT, S
+from settings import PROJECT, S, load
 
 # REALVM_KEEP=1 leaves the VM running after the tests, to look into a failure (never in CI).
 KEEP = os.environ.get("REALVM_KEEP") == "1" and os.environ.get("CI") != "true"
@@ -20,7 +20,8 @@ KEEP = os.environ.get("REALVM_KEEP") == "1" and os.environ.get("CI") != "true"
 IMAGES = [S["PYTHON_IMAGE"], S["POSTGRES_IMAGE"], S["REGISTRY_IMAGE"]]
 KIT = vagrant_vm.CACHE / "kit"   # the venue kit the tests build (removed at the end)
 KIT_BOX = "docker-workshop"      # its name, as the README adds it
-STANDINS_LOCK = "/var/tmp/docker-workshop-standins.lock"  # held by tests/standins/build.sh
+# Held by tests/standins/build.sh while it builds the stand-ins.
+STANDINS_LOCK = load(PROJECT / "tests" / "standins" / "standins.env")["STANDINS_LOCK"]
 
 
 def pytest_collection_modifyitems(items):

@@ -273,6 +273,9 @@ def kernel_dir(box):
     return CACHE / f"box-{release}-{key}"
 
 
+OFFLINE_COMMENT = "docker-workshop-realvm offline"  # on the rules offline() adds
+
+
 @contextlib.contextmanager
 def offline(*subnets):
     """No route out for the VMs' networks: what they send beyond this machine is rejected
@@ -287,9 +290,6 @@ def offline(*subnets):
     finally:
         for rule in rules:
             subprocess.run(["iptables", "-D", *rule], capture_output=True)
-
-
-OFFLINE_COMMENT = "docker-workshop-realvm offline"
 
 
 def stale_offline_rules():

@@ -13,15 +13,14 @@
 # 2. The python and postgres stand-ins, from the Dockerfiles in python/ and postgres/.
 # Idempotent and cached: an image is rebuilt only when the hash of its inputs (kept in the
 # image label below) changes. A real pulled image (no such label) is never replaced.
-# While it works it holds a lock (the file below): whoever reads the images while this may run
-# (the real VM's tests, started beside it by tests/run) waits on a shared lock of it.
+# While it works it holds STANDINS_LOCK (standins.env).
 set -euo pipefail
-exec 9>/var/tmp/docker-workshop-standins.lock
-flock 9
 
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/standins/standins.env
 . "$here/standins.env"
+exec 9>"$STANDINS_LOCK"
+flock 9
 # shellcheck source=tests/apt-mirror.sh
 . "$here/../apt-mirror.sh"
 BASE=$STANDIN_BASE
