@@ -1,8 +1,8 @@
 # Debian's mirror as this machine's apt knows it, for the scripts that fetch from it
 # (tests/standins/build.sh, tests/compose-v2.sh): no host name is written in the repo.
 #   . tests/apt-mirror.sh
-#   apt_mirror            -> e.g. http://deb.debian.org/debian
-#   apt_mirror security   -> e.g. http://deb.debian.org/debian-security
+#   apt_mirror            -> the URI of the Debian archive, as apt has it
+#   apt_mirror security   -> the URI of the Debian security archive
 #   debian_sources trixie -> apt's sources (deb822) for a Debian root, from those two
 # It reads apt's sources (/etc/apt/sources.list.d/*.sources in deb822 format, and the
 # one-line sources.list and *.list): the first `deb` entry of this machine's release

@@ -6,8 +6,10 @@ Runs after test_vagrant_up.py (file order), on its VM (tests/realvm/conftest.py:
 `kit_vm`); test_vm_replay.py then replays the first steps in the kit's VM, offline.
 """
 
+import os
 import shlex
 import subprocess
+import sys
 
 import pytest
 
@@ -37,12 +39,27 @@ def test_kit_sh_refuses_to_overwrite_a_kit(kit):
     assert f"{kit.box} exists already" in result.stdout, result.stdout
 
 
+def pip_index():
+    """The package index pip uses on this machine: its configuration (PIP_INDEX_URL or
+    `pip config`), else pip's own default, asked of pip itself (no host is written here)."""
+    listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"],
+                            capture_output=True, text=True).stdout
+    configured = [line.split("=", 1)[1].strip("'\" ") for line in listed.splitlines()
+                  if line.split("=", 1)[0].endswith(".index-url")]
+    if os.environ.get("PIP_INDEX_URL") or configured:
+        return os.environ.get("PIP_INDEX_URL") or configured[0]
+    from pip._internal.models.index import PyPI  # pip's default index
+
+    return PyPI.simple_url
+
+
 def test_the_kits_vm_has_no_way_out(kit_vm):
     """The proof that what follows is offline: the VM reaches neither Debian's mirror nor
-    PyPI (the mirror its apt uses, read from its own sources)."""
+    the package index (the mirror its apt uses, read from its own sources; the index
+    this machine's pip uses)."""
     mirror = kit_vm.ssh("sed -n 's/^URIs: //p' /etc/apt/sources.list.d/debian.sources "
                         "| head -n 1").stdout.strip()
-    for url in (mirror, "https://pypi.org/simple/"):
+    for url in (mirror, pip_index()):
         tried = kit_vm.ssh(f"curl -sS --max-time 20 -o /dev/null {shlex.quote(url)}",
                            check=False)
         assert tried.returncode != 0, f"the kit's VM reached {url}"

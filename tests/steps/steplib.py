@@ -11,10 +11,13 @@ runs those commands, as they are, and the check must then pass.
 
 import http.client
 import json
+import os
 import re
 import shlex
 import socket
+import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import quote
 
 from settings import S
@@ -143,6 +146,91 @@ def state(host, info, name):
     return f"{status} with exit code {code}; {log_line(host, name)}"
 
 
+# A check run right after `docker run -d` or `docker compose up -d` must not take a
+# program that is still starting for a broken one: it waits for it, for a while.
+STARTING_S = 20  # a container started less than this ago may still be starting up
+WAIT_S = 90  # the longest a check waits for one (a busy laptop starts slowly)
+LATE = {}  # {container: its last log line}: running, but not up after WAIT_S
+
+
+def no_answer(name):
+    """What a check says when nothing answers: the container's last log line if it never
+    came up, else only that."""
+    return f"no answer; {name} is running but {LATE[name]}" if name in LATE else "no answer"
+
+
+def seconds_running(info):
+    """How long ago the container started (its State.StartedAt, in UTC)."""
+    started = re.sub(r"(\.\d{6})\d*", r"\1", info["State"]["StartedAt"]).replace("Z", "+00:00")
+    return time.time() - datetime.fromisoformat(started).timestamp()
+
+
+def accepts(host, address, port):
+    """Whether something accepts TCP connections at address:port (from the VM)."""
+    if host.backend.NAME == "local":
+        try:
+            socket.create_connection((address, int(port)), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    return host.run(f"timeout 2 bash -c '</dev/tcp/{address}/{int(port)}'").rc == 0
+
+
+def started_up(host, info):
+    """Whether a container's program is up: every port its image exposes accepts TCP
+    connections on the container's address (PostgreSQL listens on TCP only once its
+    first initialisation is done), and its health check, if any, is past "starting"."""
+    if (info["State"].get("Health") or {}).get("Status") == "starting":
+        return False
+    address = ip_address(info)
+    ports = [port.split("/")[0] for port in info["Config"].get("ExposedPorts") or {}
+             if port.endswith("/tcp")]
+    return not address or all(accepts(host, address, port) for port in ports)
+
+
+def say_progress(text, done=False):
+    """A line that updates itself in the learner's terminal (`workshop` passes its
+    terminal in WORKSHOP_PROGRESS_FD: pytest keeps the check's own output)."""
+    fd = os.environ.get("WORKSHOP_PROGRESS_FD")
+    if not fd:
+        return
+    with open(int(fd), "w", closefd=False) as out:
+        if out.isatty():
+            out.write(f"\r  {text}" + ("\n" if done else ""))
+        elif done:
+            out.write(f"  {text}\n")
+
+
+def wait_for_starting_containers(host):
+    """Wait for each container that started less than STARTING_S ago and still runs
+    until its program is up (`started_up`), for at most WAIT_S from its start. Swarm's
+    tasks are left to step 7's check. Returns {name: its last log line} of those that
+    did not come up in time, for the checks to show."""
+    _, found = engine(host, "/containers/json")  # docker ps: the running ones
+    late = {}
+    for summary in found or []:
+        info = container(host, summary["Id"])
+        labels = (info or {}).get("Config", {}).get("Labels") or {}
+        if not running(info) or "com.docker.swarm.service.name" in labels:
+            continue
+        name, start = info["Name"].lstrip("/"), time.monotonic() - seconds_running(info)
+        if time.monotonic() - start > STARTING_S or started_up(host, info):
+            continue
+        while True:
+            waited = time.monotonic() - start
+            say_progress(f"waiting for {name} to start… {waited:.0f} s")
+            info = container(host, name)
+            if not running(info) or started_up(host, info):
+                say_progress(f"waiting for {name} to start… {waited:.0f} s", done=True)
+                break
+            if waited > WAIT_S:
+                late[name] = log_line(host, name)
+                say_progress(f"{name} did not start in {WAIT_S} s: {late[name]}", done=True)
+                break
+            time.sleep(0.5)
+    return late
+
+
 def process_env(host, info):
     """The environment the container's main process really has (links add to it), read
     from the VM's /proc (quicker than `docker exec ... cat /proc/1/environ`)."""
@@ -247,6 +335,14 @@ def mount_at(info, destination):
 def body(answer):
     """The body of an `http` answer (its reason, for a 503)."""
     return answer.replace("\r\n", "\n").partition("\n\n")[2].strip()
+
+
+def said(status, answer, name):
+    """What the server in container `name` answered, in words: "503: <its reason>", or
+    that nothing answered."""
+    if status is None:
+        return no_answer(name)
+    return f"{status}: {body(answer)[:200] or '(an empty answer)'}"
 
 
 def http(host, path="/", method="GET", data=None, headers=(), base=WEB_URL):

@@ -19,6 +19,7 @@ from steplib import (
     published,
     published_port,
     running,
+    said,
     state,
 )
 
@@ -30,6 +31,12 @@ SERVER_PY = f"{S['VM_PROJECT_DIR']}/server.py"
 MOUNT = '-v "$PWD"/server.py:/app/server.py '
 
 MISTAKES = [
+    Mistake(
+        "the check run the moment the container starts",  # the server is still starting
+        make=[f"docker rm -f {NAME}", RUN],
+        says=None,  # accepted: the check waits for the server (steplib.STARTING_S)
+        undo=[f"docker ps --filter name={NAME}"],
+    ),
     Mistake(
         "the wrong port",
         make=[f"docker rm -f {NAME}", RUN.replace(f"-p {PORT}:8080", "-p 8081:8080")],
@@ -55,7 +62,9 @@ MISTAKES = [
         make=[
             f"docker rm -f {NAME}",
             f"(python3 -m http.server {PORT} >/dev/null 2>&1 &)",
-            "sleep 1",
+            # until it listens (bounded: half a minute at most)
+            f"timeout 30 sh -c 'until ss -Hltn \"sport = :{PORT}\" | grep -q .; "
+            "do sleep 0.2; done'",
             f"{RUN} || true",
         ],
         says=f"port {PORT} is taken by python3",
@@ -143,7 +152,7 @@ def test_server_answers_with_its_database(host, web):
         status == 200,
         f"{WEB_URL}/health does not answer 200.",
         "200: the server reaches its database",
-        f"{status}: {body(answer) or 'no answer'}",
+        said(status, answer, NAME),
         [f"docker logs {NAME}   # the server says why", *REDO],
     )
 

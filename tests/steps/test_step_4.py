@@ -10,7 +10,6 @@ from settings import S
 from steplib import (
     WEB_URL,
     Mistake,
-    body,
     container,
     database_host,
     expect,
@@ -21,6 +20,7 @@ from steplib import (
     messages,
     networks,
     running,
+    said,
     state,
 )
 
@@ -45,7 +45,7 @@ MISTAKES = [
         make=[
             f"docker rm -f {DB}",
             RUN_DB.replace(f"-e POSTGRES_PASSWORD={S['DB_ADMIN_PASSWORD']} ", ""),
-            "sleep 3",
+            f"timeout 60 docker wait {DB}",  # until it has stopped (it refuses to start)
         ],
         says="exit code 1; its log says: Error: Database is uninitialized and superuser "
         "password is not specified.",
@@ -149,6 +149,6 @@ def test_server_answers_with_its_database(host, db):
         status == 200,
         f"{WEB_URL}/health does not answer 200.",
         "200: the server reaches its database",
-        f"{status}: {body(answer) or 'no answer'}",
+        said(status, answer, WEB),
         [f"docker logs {WEB}   # the server says why", *REDO_WEB],
     )

@@ -11,7 +11,6 @@ from steplib import (
     DB_DATA_DIR,
     WEB_URL,
     Mistake,
-    body,
     container,
     expect,
     finds_db,
@@ -20,6 +19,7 @@ from steplib import (
     ip_address,
     messages,
     running,
+    said,
     state,
     volume,
 )
@@ -56,7 +56,9 @@ MISTAKES = [
             f"docker rm -f {DB}",
             f"docker rmi {COMMITTED}",
             RUN_PLAIN,
-            "sleep 5",
+            # until its first initialisation is done (it then listens on TCP)
+            f"timeout 120 sh -c 'until docker exec {DB} pg_isready -q -h 127.0.0.1; "
+            "do sleep 1; done'",
             f"docker commit {DB} {COMMITTED}",
             *FROM_COMMITTED[:2],  # without its curl -f: the data is not there
         ],
@@ -165,6 +167,6 @@ def test_web_server_reads_the_committed_data(host, db):
         PAYLOAD in answer,
         f'GET {WEB_URL} does not list "{PAYLOAD}".',
         f'"{PAYLOAD}"',
-        f"{status}: {body(answer)[:200] or 'no answer'}",
+        said(status, answer, WEB),
         [f"docker logs {WEB}   # the server says why", f"docker restart {WEB}"],
     )

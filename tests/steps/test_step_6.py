@@ -18,6 +18,7 @@ from steplib import (
     http,
     mount_at,
     published_port,
+    said,
     state,
 )
 
@@ -61,7 +62,7 @@ MISTAKES = [
             "sed -i 's/$/\\r/' sql/initdb.sh",
             "docker compose down -v",
             "docker compose up -d || true",
-            "sleep 5",
+            f"timeout 120 docker wait {DB} || true",  # until its first init has failed
             "docker compose up -d || true",
         ],
         says="Windows line endings (CRLF) in sql/initdb.sh",
@@ -173,6 +174,6 @@ def test_message_survived_down_and_up(host, web, db):
         status == 200 and POSTED in answer,
         f'"{POSTED}" is not among the messages.',
         f'200 with "{POSTED}" (`docker compose down` keeps the volume)',
-        f"{status}: {reason[:200] or 'no answer'}",
+        said(status, answer, WEB),
         [POST],
     )

@@ -28,7 +28,7 @@ MESH_URLS = [f"http://127.0.0.1:{S['WEB_PORT']}", f"http://{S['VM_IP']}:{S['WEB_
 MISTAKES = [
     Mistake(
         "a replica missing",
-        make=[f"docker service scale --detach {WEB_SERVICE}=2", "sleep 5"],
+        make=[f"docker service scale {WEB_SERVICE}=2"],  # waits until 2 run
         says="has 2 running tasks, not 3",
     ),
     Mistake(
@@ -36,7 +36,9 @@ MISTAKES = [
         make=[
             f"docker service update --detach --publish-rm 8080 "
             f"--publish-add mode=host,published={S['WEB_PORT']},target=8080 {WEB_SERVICE}",
-            "sleep 5",
+            # until the swarm shows the new endpoint (bounded: a minute at most)
+            "timeout 60 sh -c 'until docker service inspect -f \"{{json .Endpoint.Ports}}\" "
+            f"{WEB_SERVICE} | grep -q host; do sleep 1; done'",
         ],
         says="does not publish port 8080 on the routing mesh",
     ),
@@ -51,8 +53,10 @@ MISTAKES = [
 def stack_service(host, role):
     """The `docker service inspect` of the stack's web or lb service, or None."""
     # docker service ls --filter label=com.docker.stack.namespace
-    _, services = engine(host, "/services", label=["com.docker.stack.namespace"])
-    return next((s for s in services or [] if s["Spec"]["Name"].endswith("_" + role)), None)
+    status, services = engine(host, "/services", label=["com.docker.stack.namespace"])
+    if status != 200:  # not a swarm manager: the engine answers 503 with a message
+        return None
+    return next((s for s in services if s["Spec"]["Name"].endswith("_" + role)), None)
 
 
 def running_tasks(host, service):

@@ -58,7 +58,16 @@ def run_checks(numbers, pytest_args=(), verbose=False):
         ]  # the checks' conftest only, not the suite's
         command += [f"--junitxml={report}", *pytest_args]
         command += [str(STEPS_DIR / f"test_step_{step}.py") for step in numbers]
-        done = subprocess.run(command, cwd=PROJECT, capture_output=not verbose, text=True)
+        # The checks keep the learner informed while they wait (steplib.say_progress):
+        # pytest holds their output, so they write to a copy of this terminal.
+        sys.stdout.flush()
+        progress = os.dup(sys.stdout.fileno())
+        try:
+            done = subprocess.run(command, cwd=PROJECT, capture_output=not verbose, text=True,
+                                  env={**os.environ, "WORKSHOP_PROGRESS_FD": str(progress)},
+                                  pass_fds=(progress,))
+        finally:
+            os.close(progress)
         if not report.exists():  # pytest itself failed: show why
             sys.exit(f"workshop: pytest could not run:\n{done.stdout}{done.stderr}")
         results = {step: [] for step in numbers}
