@@ -1,12 +1,102 @@
 """Fixtures for the tests on the real Docker engine. Everything a test creates has a
-unique name (never a learner's name from .env) and is removed afterwards, pass or fail."""
+unique name (never a learner's name from .env) and is removed afterwards, pass or fail.
 
+Two engines. The claims the exercises make (modules marked `replay_engine`: the tests a
+`<!-- proof: -->` names) are proven on the learner's engine, the replay's: Debian sid's
+Docker (SID_ENGINE or newer, containerd's image store, BuildKit) in a stand-in VM of
+their own. The rest (the compose file with Compose v1 and v2, the stand-ins' build, the
+test machinery) runs on this machine's engine, which only carries the tests.
+"""
+
+import contextlib
+import ctypes
+import os
+import shutil
 import subprocess
+import sys
 
 import pytest
 
 from dockertools import ADMIN_PASSWORD, docker, unique, wait_until_ready
 from settings import PROJECT, S
+
+# The images the claims use, copied into the claims' VM (no registry here).
+IMAGES = [S["PYTHON_IMAGE"], S["POSTGRES_IMAGE"], S["REGISTRY_IMAGE"]]
+CLONE_NEWNET = 0x40000000  # setns(2): join another network namespace
+# TEST ONLY: the `docker` a claim runs is the replay engine's own CLI (with its BuildKit
+# and Compose), in the claims' VM, in the same folder (shared with the VM), with the
+# settings a test gives Compose.
+SHIM = """#!{python}
+import os, sys
+given = [f"--env={{name}}={{value}}" for name, value in os.environ.items()
+         if name in {names!r} or name.startswith(("COMPOSE_", "BUILDKIT"))]
+os.execv({docker!r}, [{docker!r}, "exec", "-i", "-w", os.getcwd(), *given, {vm!r},
+                      "docker", *sys.argv[1:]])
+"""
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("replay_engine"):
+            item.add_marker(pytest.mark.vm)  # it boots a stand-in VM
+
+
+class ReplayEngine:
+    """The claims' engine: a fresh stand-in VM with Debian sid's Docker. `active()` makes
+    `docker` (on PATH) its CLI and puts this process in the VM's network namespace, so
+    that 127.0.0.1 and a published port are the VM's, as a learner's curl sees them."""
+
+    def __init__(self, vm, bin_dir):
+        self.vm, self.version = vm, vm.use_debian_sid_engine()
+        vm.load_images(*IMAGES)
+        shim = bin_dir / "docker"
+        shim.write_text(SHIM.format(python=sys.executable, names=sorted(S),
+                                    docker=shutil.which("docker"), vm=vm.name))
+        shim.chmod(0o755)
+        self.path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+        self.pid = docker("inspect", "-f", "{{.State.Pid}}", vm.name).stdout.strip()
+        self.store = vm.run("docker info -f '{{.DriverStatus}}'").stdout.strip()
+
+    @contextlib.contextmanager
+    def active(self):
+        libc = ctypes.CDLL(None, use_errno=True)
+        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        there = os.open(f"/proc/{self.pid}/ns/net", os.O_RDONLY)
+        path = os.environ["PATH"]
+        try:
+            if libc.setns(there, CLONE_NEWNET):
+                raise OSError(ctypes.get_errno(), "setns into the claims' VM")
+            os.environ["PATH"] = self.path
+            yield self
+        finally:
+            os.environ["PATH"] = path
+            libc.setns(home, CLONE_NEWNET)
+            os.close(home)
+            os.close(there)
+
+
+@pytest.fixture(scope="session")
+def replay_engine(vm_factory, tmp_path_factory, request):
+    """The claims' engine, for the session; its version and image store are printed."""
+    shares = [PROJECT, tmp_path_factory.getbasetemp()]
+    with vm_factory.fresh(shares=shares) as vm:
+        engine = ReplayEngine(vm, tmp_path_factory.mktemp("replay-engine-bin"))
+        reporter = request.config.pluginmanager.getplugin("terminalreporter")
+        capture = request.config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"  claims: on Docker {engine.version} ({engine.store})")
+        yield engine
+
+
+@pytest.fixture(autouse=True)
+def on_the_engine_it_needs(request):
+    """A claim (marker replay_engine) runs on the replay's engine; the rest on this
+    machine's."""
+    if not request.node.get_closest_marker("replay_engine"):
+        yield
+        return
+    with request.getfixturevalue("replay_engine").active():
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -90,10 +180,11 @@ def run_db(made):
 
 
 @pytest.fixture(scope="session")
-def web_image(engine):
-    """The workshop's web image built from the Dockerfile, under a unique tag."""
+def web_image(replay_engine):
+    """The workshop's web image built from the Dockerfile, under a unique tag, on the
+    replay's engine (the claims use it)."""
     tag = f"{unique()}:test"
-    docker("build", "-q", "--build-arg", f"PYTHON_IMAGE={S['PYTHON_IMAGE']}", "-t", tag,
-           str(PROJECT))
+    with replay_engine.active():
+        docker("build", "-q", "--build-arg", f"PYTHON_IMAGE={S['PYTHON_IMAGE']}", "-t", tag,
+               str(PROJECT))
     yield tag
-    docker("image", "rm", "-f", tag, check=False)

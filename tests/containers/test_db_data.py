@@ -19,7 +19,7 @@ from dockertools import (
 from dockertools import wait_until_ready as wait_ready
 from settings import S
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.replay_engine]  # conftest.py
 
 
 def store_a_message(db):

@@ -4,6 +4,7 @@ this machine. Everything made here has a unique name and is removed, pass or fai
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -11,12 +12,13 @@ import time
 import urllib.request
 
 import pytest
+from vm.standin_vm import SID_ENGINE, version_tuple
 
 from dockertools import docker
 from pg import free_port
 from settings import PROJECT, S
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.replay_engine]  # conftest.py
 PYTHON = S["PYTHON_IMAGE"]
 SERVE = ["python", "-m", "http.server", "8080"]  # any HTTP server on port 8080 will do
 
@@ -34,14 +36,41 @@ def answers(url, seconds=20):
     return False
 
 
-def test_rebuild_after_changing_server_py_gives_the_same_image(engine, name, tmp_path):
-    """Q1.2: no instruction copies server.py, so the rebuild is all cache hits."""
+def test_the_claims_run_on_the_replay_engine():
+    """Every claim here is proven on the learner's engine, not on this machine's older
+    one: Debian sid's Docker (SID_ENGINE or newer), containerd's image store, BuildKit."""
+    server = docker("version", "-f", "{{.Server.Version}}").stdout.strip()
+    assert version_tuple(server) >= version_tuple(SID_ENGINE), server
+    assert "io.containerd.snapshotter" in docker("info", "-f", "{{.DriverStatus}}").stdout
+    assert docker("buildx", "version").returncode == 0
+
+
+def test_rebuild_after_changing_server_py_reuses_every_layer(engine, name, tmp_path):
+    """Q1.2: no instruction copies server.py, so the rebuild is all cache hits: every
+    step CACHED, the same layers. The image ID still moves: BuildKit attaches a
+    provenance attestation (how and when it built) to the image; without it the ID stays
+    the same. With containerd's image store, the tag's old image is gone, not left
+    untagged."""
     for path in ("Dockerfile", ".dockerignore", "requirements.txt", "server.py"):
         shutil.copy(PROJECT / path, tmp_path / path)
-    build = ["build", "--build-arg", f"PYTHON_IMAGE={PYTHON}", "-q", "-t", f"{name}:1", tmp_path]
-    first = docker(*build, timeout=900).stdout.strip()
+
+    def build(*options, tag=f"{name}:1"):
+        output = docker("build", "--progress=plain", *options, "--build-arg",
+                        f"PYTHON_IMAGE={PYTHON}", "-t", tag, tmp_path, timeout=900).stderr
+        return json.loads(docker("image", "inspect", tag).stdout)[0], output
+
+    first, _ = build()
     (tmp_path / "server.py").write_text((tmp_path / "server.py").read_text() + "# a change\n")
-    assert docker(*build).stdout.strip() == first
+    second, output = build()
+    steps = re.findall(r"^#(\d+) \[(\d+)/\d+\] (\w+)", output, re.M)
+    assert {"COPY", "RUN"} <= {kind for _, _, kind in steps}  # the pip install among them
+    cached = set(re.findall(r"^#(\d+) CACHED$", output, re.M))
+    assert [kind for number, _, kind in steps if kind != "FROM" and number not in cached] == []
+    assert second["RootFS"]["Layers"] == first["RootFS"]["Layers"]
+    assert second["Id"] != first["Id"]
+    assert docker("image", "inspect", first["Id"], check=False).returncode  # gone
+    without = [build("--provenance=false", tag=f"{name}:2")[0]["Id"] for _ in range(2)]
+    assert without[0] == without[1]
 
 
 def test_dockerignore_sends_only_requirements_txt(engine, name, tmp_path):
@@ -394,18 +423,23 @@ def test_container_prune_removes_stopped_containers_not_running_ones(engine, nam
 
 
 def test_image_prune_removes_only_dangling_images(engine, name, tmp_path):
-    """Step 8: `docker image prune` removes images without a tag (replaced by a rebuild
-    under the same name), never a tagged one. (Only this test's label: shared engine.)"""
+    """Step 8: `docker image prune` removes images without a tag (what `docker build`
+    without -t makes), never a tagged one; a rebuild that moves a tag leaves none with
+    containerd's image store. (Only this test's label: shared engine.)"""
     (tmp_path / "Dockerfile").write_text(f"FROM {PYTHON}\nLABEL {name}=1\nRUN echo 1 > /x\n")
-    old = docker("build", "-q", "-t", f"{name}:v", tmp_path, timeout=900).stdout.strip()
+    tagged = docker("build", "-q", "-t", f"{name}:v", tmp_path, timeout=900).stdout.strip()
     (tmp_path / "Dockerfile").write_text(f"FROM {PYTHON}\nLABEL {name}=1\nRUN echo 2 > /x\n")
-    new = docker("build", "-q", "-t", f"{name}:v", tmp_path, timeout=900).stdout.strip()
+    docker("build", "-q", "-t", f"{name}:v", tmp_path, timeout=900)  # the tag moves
+    assert docker("image", "inspect", tagged, check=False).returncode  # the old one: gone
+    tagged = docker("image", "inspect", "-f", "{{.Id}}", f"{name}:v").stdout.strip()
+    (tmp_path / "Dockerfile").write_text(f"FROM {PYTHON}\nLABEL {name}=1\nRUN echo 3 > /x\n")
+    untagged = docker("build", "-q", tmp_path, timeout=900).stdout.strip()  # no -t
     dangling = docker("images", "-q", "--no-trunc", "--filter", "dangling=true",
                       "--filter", f"label={name}").stdout.split()
     try:
-        assert dangling == [old]
+        assert dangling == [untagged]
         docker("image", "prune", "-f", "--filter", f"label={name}")
-        assert docker("image", "inspect", old, check=False).returncode
-        assert docker("image", "inspect", "-f", "{{.Id}}", f"{name}:v").stdout.strip() == new
+        assert docker("image", "inspect", untagged, check=False).returncode
+        assert docker("image", "inspect", "-f", "{{.Id}}", f"{name}:v").stdout.strip() == tagged
     finally:
-        docker("image", "rm", "-f", old, check=False)
+        docker("image", "rm", "-f", untagged, check=False)

@@ -18,7 +18,7 @@ from dockertools import (
 )
 from settings import S
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.replay_engine]  # conftest.py
 IMAGE = S["POSTGRES_IMAGE"]
 
 

@@ -17,7 +17,7 @@ from dockertools import docker, unique, wait_for
 from pg import free_port
 from settings import S
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.replay_engine]  # conftest.py
 IMAGE = S["REGISTRY_IMAGE"]
 
 

@@ -18,7 +18,7 @@ from dockertools import wait_for_http as wait_http
 from pg import free_port
 from settings import PROJECT
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.replay_engine]  # conftest.py
 SERVER_MOUNT = f"{PROJECT / 'server.py'}:/app/server.py:ro"  # as step 3 mounts it
 
 

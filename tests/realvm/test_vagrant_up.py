@@ -2,7 +2,8 @@
 a Debian VM under qemu. What a learner runs first, and what the stand-in VM (a container)
 can only imitate: the box, the boot, Vagrant's own steps (key, hostname, networks,
 synced folder, forwarded port), Ansible installed before ansible_local runs. A second
-provisioning, which must change nothing, runs in the venue kit's VM (test_venue_kit.py).
+provisioning, which must change nothing, is the `vagrant up` of the venue kit's VM
+(test_venue_kit.py).
 
 Tests in this module run in file order on one VM (tests/realvm/conftest.py)."""
 

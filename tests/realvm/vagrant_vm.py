@@ -3,7 +3,6 @@
 
     vm = RealVM(box).create()            # a copy of the project, nothing in the clone
     run = vm.up()                        # -> Run (output, seconds, recap of the playbook)
-    vm.provision()                       # `vagrant provision`
     vm.vagrant("ssh", "-c", "workshop status")
     vm.ssh("docker info")                # plain ssh with `vagrant ssh-config`: faster
     vm.destroy()                         # `vagrant destroy -f`, the copy removed
@@ -11,7 +10,7 @@
 Everything the tests give Vagrant that a learner's laptop does not have comes from the
 environment (WORKSHOP_BOX, the offline settings) and from the tests' own VAGRANT_HOME
 (its Vagrantfile names the VM and its network for cleanup), never from the project's
-Vagrantfile. The VM is named PREFIX + a random suffix; its networks DOMAIN_NETWORK.
+Vagrantfile. The VM is named PREFIX + a random suffix; its management network MANAGEMENT_NETWORK.
 """
 
 import contextlib
@@ -196,9 +195,6 @@ class RealVM:
 
     def up(self, say=None, timeout=3600):
         return self.vagrant("up", "--provider=libvirt", timeout=timeout, say=say)
-
-    def provision(self, say=None, timeout=1200):
-        return self.vagrant("provision", timeout=timeout, say=say)
 
     def destroy(self):
         """`vagrant destroy -f`, then whatever it left of this VM in libvirt; the copy."""

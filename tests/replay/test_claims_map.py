@@ -53,3 +53,14 @@ def test_every_proof_names_a_test_that_exists(step):
 
 def test_the_proofs_are_found_at_all():
     assert sum(len(proofs(path.read_text())) for path in step_files().values()) >= 20
+
+
+def test_every_proof_on_docker_runs_on_the_replays_engine():
+    """A proof in tests/containers is in a module marked replay_engine: it runs on the
+    learner's engine (tests/containers/conftest.py), not on this machine's."""
+    files = {reference.partition("::")[0] for path in step_files().values()
+             for reference in proofs(path.read_text())}
+    on_docker = sorted(f for f in files if f.startswith("tests/containers/"))
+    assert on_docker
+    marked = re.compile(r"^pytestmark = .*pytest\.mark\.replay_engine", re.M)
+    assert [f for f in on_docker if not marked.search((PROJECT / f).read_text())] == []

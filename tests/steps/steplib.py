@@ -176,11 +176,17 @@ def accepts(host, address, port):
     return host.run(f"timeout 2 bash -c '</dev/tcp/{address}/{int(port)}'").rc == 0
 
 
+def health(info):
+    """A container's health: starting, healthy or unhealthy (its image's HEALTHCHECK);
+    "" without one."""
+    return (info["State"].get("Health") or {}).get("Status") or ""
+
+
 def started_up(host, info):
     """Whether a container's program is up: every port its image exposes accepts TCP
     connections on the container's address (PostgreSQL listens on TCP only once its
     first initialisation is done), and its health check, if any, is past "starting"."""
-    if (info["State"].get("Health") or {}).get("Status") == "starting":
+    if health(info) == "starting":
         return False
     address = ip_address(info)
     ports = [port.split("/")[0] for port in info["Config"].get("ExposedPorts") or {}
@@ -220,12 +226,12 @@ def wait_for_starting_containers(host):
             waited = time.monotonic() - start
             say_progress(f"waiting for {name} to start… {waited:.0f} s")
             info = container(host, name)
-            if not running(info) or started_up(host, info):
+            if not running(info) or started_up(host, info):  # up, or it stopped: checks say
                 say_progress(f"waiting for {name} to start… {waited:.0f} s", done=True)
                 break
-            if waited > WAIT_S:
+            if waited > WAIT_S or health(info) == "unhealthy":  # it will not come up
                 late[name] = log_line(host, name)
-                say_progress(f"{name} did not start in {WAIT_S} s: {late[name]}", done=True)
+                say_progress(f"{name} did not start in {waited:.0f} s: {late[name]}", done=True)
                 break
             time.sleep(0.5)
     return late

@@ -38,6 +38,11 @@ MISTAKES = [
         undo=[f"docker ps --filter name={NAME}"],
     ),
     Mistake(
+        "a server that never starts",  # the container runs, but something else
+        make=[f"docker rm -f {NAME}", f"{RUN} sleep 600"],
+        says=f"no answer; {NAME} is running but its last log line",
+    ),
+    Mistake(
         "the wrong port",
         make=[f"docker rm -f {NAME}", RUN.replace(f"-p {PORT}:8080", "-p 8081:8080")],
         says="Found: 8081->8080/tcp",

@@ -60,7 +60,17 @@ SYSTEMD_FLAGS = [
 OFFLINE_VARS = {"workshop_docker_source": "debian", "workshop_pull_images": "no"}
 # What ansible_local writes into the VM and runs (Vagrant 2.3's plugins/provisioners/ansible).
 INVENTORY = "/tmp/vagrant-ansible/inventory/vagrant_ansible_local_inventory"
+SHARED = "/mnt/host"  # where StandinVM(shares=...) mounts this machine's folders first
 NOT_SYNCED = {".git", ".venv", ".vagrant", "__pycache__", ".pytest_cache", ".ruff_cache"}
+
+
+# The engine the replay and the claims run on (use_debian_sid_engine): at least this.
+SID_ENGINE = "28.5.2"
+
+
+def version_tuple(version):
+    """(28, 5, 2) from "28.5.2" (or "28.5.2+dfsg1"), for comparing versions."""
+    return tuple(int(part) for part in re.findall(r"\d+", version.split("+")[0])[:3])
 
 
 def playbook_var(name):
@@ -129,8 +139,12 @@ class PlaybookRun:
 
 
 class StandinVM:
-    def __init__(self, image):
+    def __init__(self, image, shares=()):
         self.image = image
+        # Folders of this machine that the VM sees at the same paths (the claims' engine:
+        # tests/containers/conftest.py), bind-mounted once systemd has booted: Debian 13
+        # mounts a tmpfs over /tmp at boot, which would hide them.
+        self.shares = [str(path) for path in shares]
         suffix = uuid.uuid4().hex[:8]
         self.name = f"workshop-vm-{suffix}"
         self.network = f"workshop-vm-net-{suffix}"
@@ -150,10 +164,15 @@ class StandinVM:
         for volume, path in self.volumes.items():
             docker("volume", "create", "--label", LABEL, volume)
             mounts += ["-v", f"{volume}:{path}"]
+        for path in self.shares:
+            mounts += ["-v", f"{path}:{SHARED}{path}"]
         docker("run", "-d", "--name", self.name, "--hostname", "docker-workshop",
                "--label", LABEL, "--network", self.network, *SYSTEMD_FLAGS, *mounts,
                self.image)
-        return self.wait_for_boot(timeout)
+        self.wait_for_boot(timeout)
+        for path in self.shares:
+            self.run(f"mkdir -p {path} && mount --bind {SHARED}{path} {path}")
+        return self
 
     def reboot(self, timeout=120):
         """Restart the VM (the container): systemd boots it again, services and all."""
@@ -265,7 +284,11 @@ class StandinVM:
             "docker.io/sid docker-cli/sid docker-buildx/sid docker-compose/sid "
             "containerd/sid runc/sid", timeout=900)
         self.run("systemctl restart docker && docker info > /dev/null")
-        return self.run("docker version --format '{{.Server.Version}}'").stdout.strip()
+        version = self.run("docker version --format '{{.Server.Version}}'").stdout.strip()
+        if version_tuple(version) < version_tuple(SID_ENGINE):
+            raise AssertionError(f"Debian sid's docker.io is {version}, older than "
+                                 f"{SID_ENGINE}: the proofs would run on an older engine")
+        return version
 
     # -- for the exercises ----------------------------------------------------------
     def load_images(self, *names):
@@ -287,9 +310,9 @@ class StandinVM:
 
 
 @contextlib.contextmanager
-def booted_vm(image=None):
+def booted_vm(image=None, shares=()):
     """A running stand-in VM, removed on exit even when the test fails."""
-    vm = StandinVM(image or vm_image())
+    vm = StandinVM(image or vm_image(), shares)
     try:
         yield vm.start()
     finally:
@@ -323,11 +346,11 @@ class VMFactory:
         self.snapshot = None
 
     @contextlib.contextmanager
-    def fresh(self):
+    def fresh(self, shares=()):
         """A new VM booted from the provisioned VM's disk; removed on exit."""
         if self.snapshot is None:
             self.snapshot = self.source.snapshot()
-        with booted_vm(self.snapshot) as vm:
+        with booted_vm(self.snapshot, shares) as vm:
             yield vm
 
 
