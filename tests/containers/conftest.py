@@ -51,11 +51,18 @@ class ReplayEngine:
         vm.load_images(*IMAGES)
         shim = bin_dir / "docker"
         shim.write_text(SHIM.format(python=sys.executable, names=sorted(S),
-                                    docker=shutil.which("docker"), vm=vm.name))
+                                    docker=self.host_docker, vm=vm.name))
         shim.chmod(0o755)
+        self.host_docker = shutil.which("docker")
         self.path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
         self.pid = docker("inspect", "-f", "{{.State.Pid}}", vm.name).stdout.strip()
         self.store = vm.run("docker info -f '{{.DriverStatus}}'").stdout.strip()
+
+    def restart_docker(self):
+        """Restart the VM's engine, as a restart of the VM does to it (`docker` on PATH may
+        be the VM's own CLI here: the VM is reached with this machine's)."""
+        subprocess.run([self.host_docker, "exec", self.vm.name, "systemctl", "restart",
+                        "docker"], check=True, capture_output=True, timeout=300)
 
     @contextlib.contextmanager
     def active(self):

@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 from vm.standin_vm import SID_ENGINE, version_tuple
 
-from dockertools import docker
+from dockertools import docker, wait_for
 from pg import free_port
 from settings import PROJECT, S
 
@@ -443,3 +443,37 @@ def test_image_prune_removes_only_dangling_images(engine, name, tmp_path):
         assert docker("image", "inspect", "-f", "{{.Id}}", f"{name}:v").stdout.strip() == tagged
     finally:
         docker("image", "rm", "-f", untagged, check=False)
+
+
+# A program that writes a file, then runs until SIGTERM (`docker stop`), and ends with 0.
+SERVES_UNTIL_STOPPED = (
+    "import signal, sys, time\n"
+    "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n"
+    "open('/kept', 'w').write('kept\\n')\n"
+    "time.sleep(600)\n"
+)
+
+
+def test_only_a_restart_policy_starts_a_container_again_with_docker(replay_engine, name):
+    """Q6.4: when Docker starts again (as with the VM), a container with `--restart
+    unless-stopped` runs again; one without a policy stays Exited (0), files kept, until
+    `docker start`; one that was stopped by hand stays stopped."""
+    for suffix, policy in (("plain", "no"), ("policy", "unless-stopped"),
+                           ("stopped", "unless-stopped")):
+        docker("run", "-d", "--name", f"{name}-{suffix}", "--restart", policy, PYTHON,
+               "python", "-c", SERVES_UNTIL_STOPPED)
+    for suffix in ("plain", "policy", "stopped"):  # its SIGTERM handler is in place
+        wait_for(f"{name}-{suffix} to start", lambda suffix=suffix: docker(
+            "exec", f"{name}-{suffix}", "cat", "/kept", check=False).returncode == 0)
+    docker("stop", f"{name}-stopped")
+    replay_engine.restart_docker()
+
+    def state(suffix):
+        return docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}",
+                      f"{name}-{suffix}").stdout.split()
+
+    assert state("policy")[0] == "running"
+    assert state("stopped")[0] == "exited"
+    assert state("plain") == ["exited", "0"]  # stopped cleanly by the restart: not broken
+    docker("start", f"{name}-plain")
+    assert docker("exec", f"{name}-plain", "cat", "/kept").stdout == "kept\n"

@@ -49,3 +49,15 @@ def terminal(learner_vm):
     shell = Shell([*login, learner_vm.name, "bash", "-l"])
     yield shell
     shell.close()
+
+
+@pytest.fixture(scope="module")
+def restart_vm(learner_vm):
+    """Restart the learner's VM as `vagrant halt` and `vagrant up` do (its second network
+    card comes back with it)."""
+
+    def restart():
+        learner_vm.reboot()
+        learner_vm.run(HOST_ONLY_NIC)
+
+    return restart

@@ -6,12 +6,16 @@ Nothing here knows a step by its number: the course is the folder (tests/steps/c
 
 import importlib.util
 import json
+import re
 import statistics
 import time
 
 import course
+from steplib import Mistake
 
 CHECK_TIMEOUT = 180
+# What Python prints for its own values, which must never reach a learner's message.
+PYTHON_VALUE = re.compile(r"\b(None|True|False)\b|\{'|\['")
 
 
 def check_module(step, checks=None):
@@ -33,12 +37,20 @@ def mistakes(step, checks=None):
     return list(getattr(check_module(step, checks), "MISTAKES", []))
 
 
+# A plan item: the learner's VM restarts after the step (`vagrant halt`, `vagrant up`), for
+# the steps whose check file says TAKE_A_BREAK = True (the replay's take_a_break).
+BREAK = Mistake("a break", make=[], says=None)
+
+
 def plan(steps=None, checks=None):
-    """[(step, mistake or None)] in course order: each step, then each of its mistakes."""
+    """[(step, mistake or None)] in course order: each step, then each of its mistakes,
+    then a break where its check file asks for one."""
     items = []
     for step in course.steps() if steps is None else steps:
         items.append((step, None))
         items += [(step, mistake) for mistake in mistakes(step, checks)]
+        if getattr(check_module(step, checks), "TAKE_A_BREAK", False):
+            items.append((step, BREAK))
     return items
 
 
@@ -76,6 +88,11 @@ def replay_step(terminal, step):
     return replayed
 
 
+def no_python_value(output, what):
+    found = PYTHON_VALUE.search(output)
+    assert not found, f"{what}: a Python value ({found.group(0)}) in the message:\n{output}"
+
+
 def fix_in(output):
     """The commands under the first `Fix:` of a check's output, as the learner reads them."""
     lines = output.splitlines()
@@ -107,6 +124,7 @@ def try_mistake(terminal, step, mistake):
             f"`workshop check {step}` after the mistake '{mistake.what}' should fail saying "
             f"{mistake.says!r}:\n{output}"
         )
+    no_python_value(output, f"`workshop check {step}` after '{mistake.what}'")
     said = output
     undo = mistake.undo or fix_in(output)
     assert undo, f"`workshop check {step}` gives no Fix for '{mistake.what}':\n{output}"

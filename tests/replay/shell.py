@@ -17,6 +17,7 @@ MARK = "__replay_done_" + uuid.uuid4().hex
 
 class Shell:
     def __init__(self, argv, cwd=None, env=None):
+        self.argv, self.cwd, self.env = argv, cwd, env
         self.process = subprocess.Popen(
             argv,
             cwd=cwd,
@@ -74,6 +75,11 @@ class Shell:
     def ctrl_c(self):
         """Ctrl+C to the background job: SIGINT to its process group; wait for it."""
         return self.run('kill -INT -- "-$BACKGROUND_JOB" && wait "$BACKGROUND_JOB"', timeout=30)
+
+    def reopen(self):
+        """A new terminal, as after the machine restarted (the old one ended with it)."""
+        self.close()
+        self.__init__(self.argv, self.cwd, self.env)
 
     def close(self):
         if self.process.poll() is None:

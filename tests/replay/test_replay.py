@@ -16,7 +16,19 @@ import time
 import pytest
 
 import course
-from replayer import plan, plan_id, real_vm_only, replay_step, timings, try_mistake
+from replayer import (
+    BREAK,
+    check,
+    fix_in,
+    no_python_value,
+    plan,
+    plan_id,
+    real_vm_only,
+    replay_step,
+    timings,
+    try_mistake,
+)
+from settings import S
 
 pytestmark = [pytest.mark.vm, pytest.mark.docker]
 broken = []  # the first item that failed
@@ -46,13 +58,23 @@ def test_status_before_any_step(terminal):
         timed_status(terminal, "no step recorded yet")
 
 
+def test_checks_before_any_step_say_no_python_value(terminal):
+    """Each step's check on a VM where nothing was done yet: every message in plain words."""
+    for step in course.steps():
+        status, output = check(terminal, step)
+        assert status == 1, f"`workshop check {step}` before any step:\n{output}"
+        no_python_value(output, f"`workshop check {step}` before any step")
+
+
 @pytest.mark.parametrize("item", plan(STEPS), ids=plan_id)
-def test_replay(terminal, item):
+def test_replay(terminal, restart_vm, item):
     step, mistake = item
     if broken:
         pytest.fail(f"not tried: {broken[0]} failed before it")
     broken.append(plan_id(item))  # removed again when the item passes
-    if mistake is None:
+    if mistake is BREAK:
+        take_a_break(terminal, restart_vm, step)
+    elif mistake is None:
         replayed = replay_step(terminal, step)
         if TIMINGS:
             with open(TIMINGS, "a") as out:
@@ -67,6 +89,27 @@ def test_replay(terminal, item):
                 f"exercises/INSTRUCTORS.md quotes `workshop check {step}` on '{mistake.what}' "
                 f"as:\n{quoted}\nbut it said:\n{said}")
     broken.clear()
+
+
+def take_a_break(terminal, restart_vm, step):
+    """The VM restarts, as after `vagrant halt` and `vagrant up`: then the step's check
+    passes (what it built came back by itself), or the Fix it prints, pasted once and
+    whole as a learner pastes it, makes it pass; and every message is still there."""
+    page = f"curl -fsS http://localhost:{S['WEB_PORT']}/"
+    status, before = terminal.run(page)
+    assert status == 0, before
+    restart_vm()
+    terminal.reopen()
+    status, output = check(terminal, step)
+    if status:
+        fix = fix_in(output)
+        assert fix, f"`workshop check {step}` after a break gives no Fix:\n{output}"
+        no_python_value(output, f"`workshop check {step}` after a break")
+        terminal.run("\n".join(fix))  # its own exit status: the check says whether it worked
+        status, output = check(terminal, step)
+    assert status == 0, f"`workshop check {step}` after a break:\n{output}"
+    status, after = terminal.run(page)
+    assert (status, after) == (0, before), "the messages changed over the break"
 
 
 def lines(text):

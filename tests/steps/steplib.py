@@ -121,6 +121,27 @@ def running(info):
     return bool(info) and info["State"]["Status"] == "running"
 
 
+def stopped(info):
+    """Stopped, not broken: it exited 0, as its program does when `docker stop`, or a
+    restart of Docker or of the VM, asks it to end (PostgreSQL: "database system is shut
+    down"). Its files and volumes are as they were: `docker start` runs it again."""
+    return bool(info) and info["State"]["Status"] == "exited" and info["State"]["ExitCode"] == 0
+
+
+def expect_not_stopped(host, info, name, names):
+    """Fail with `docker start` for every one of `names` (in that order) that is stopped,
+    when the container `name` is: nothing is made anew, nothing is deleted."""
+    if stopped(info):
+        again = [each for each in names if stopped(container(host, each))]
+        fail(
+            f"{name} is stopped, not broken: `docker stop`, or a restart of Docker or of "
+            "the VM, ended it.",
+            "running",
+            state(host, info, name),
+            [f"docker start {' '.join(again)}"],
+        )
+
+
 def log_line(host, name):
     """The line of a container's log that says why it stopped: its last error line (a
     program's explanation often goes on for lines after it), else its last line."""

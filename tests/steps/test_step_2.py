@@ -38,8 +38,9 @@ def test_no_container_left_over(host):
     info = container(host, WEB)
     expect(
         info is None,
-        f"A container named {WEB} is left over (was --rm missing?).",
-        f"no container {WEB}: `docker run --rm` removes it when it exits",
+        f"A container named {WEB} is left over: the one you ran without --rm to look at "
+        "its logs, or another.",
+        f"no container {WEB}: remove it once you have read its logs",
         state(host, info, WEB),
         [f"docker rm -f {WEB}"],
     )

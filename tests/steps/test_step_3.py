@@ -12,10 +12,12 @@ from steplib import (
     container,
     db_host_of,
     expect,
+    expect_not_stopped,
     fail,
     http,
     listener,
     mount_at,
+    no_answer,
     published,
     published_port,
     running,
@@ -30,7 +32,15 @@ REDO = [f"docker rm -f {NAME}", "cd ~/docker-workshop", RUN]
 SERVER_PY = f"{S['VM_PROJECT_DIR']}/server.py"
 MOUNT = '-v "$PWD"/server.py:/app/server.py '
 
+# The replay restarts the VM after this step (as a lunch break does): see TAKE_A_BREAK
+# in tests/replay/replayer.py.
+TAKE_A_BREAK = True
 MISTAKES = [
+    Mistake(
+        "the container stopped (docker stop, or a restart)",
+        make=[f"docker stop {NAME}"],
+        says=f"{NAME} is stopped, not broken",
+    ),
     Mistake(
         "the check run the moment the container starts",  # the server is still starting
         make=[f"docker rm -f {NAME}", RUN],
@@ -82,6 +92,7 @@ def web(host):
     info = container(host, NAME)
     if running(info):
         return info
+    expect_not_stopped(host, info, NAME, [NAME])
     fix = REDO
     mount = mount_at(info, "/app/server.py") if info else None
     if mount and mount["Source"] != SERVER_PY:  # `docker run` made a folder there
@@ -129,7 +140,7 @@ def test_server_py_is_bind_mounted(web):
     )
 
 
-def test_port_8080_is_published(web):
+def expect_port_published(web):
     expect(
         PORT in published_port(web),
         f"{NAME} does not publish its port 8080 on the VM's port {PORT}.",
@@ -137,6 +148,10 @@ def test_port_8080_is_published(web):
         published(web),
         REDO,
     )
+
+
+def test_port_8080_is_published(web):
+    expect_port_published(web)
 
 
 def test_database_address_is_set(web):
@@ -150,9 +165,8 @@ def test_database_address_is_set(web):
 
 
 def test_server_answers_with_its_database(host, web):
+    expect_port_published(web)  # else nothing answers: the same message, shown once
     status, answer = http(host, "/health")
-    if status is None and PORT not in published_port(web):
-        return  # nothing to ask: test_port_8080_is_published says why
     expect(
         status == 200,
         f"{WEB_URL}/health does not answer 200.",
@@ -174,11 +188,13 @@ def test_vm_py_postgresql_is_uninstalled(host):
 
 
 def test_message_posted_through_the_container(host, web):
+    expect_port_published(web)
     status, answer = http(host)
     expect(
         POSTED in answer,
         f'No "{POSTED}" message.',
         f'"{POSTED}" in GET {WEB_URL}',
-        f"{status}: {len(body(answer).splitlines())} lines, not that one",
+        f"{status}: {len(body(answer).splitlines())} lines, not that one"
+        if status else no_answer(NAME),
         [f'curl -XPOST {WEB_URL} -d "{POSTED}"'],
     )

@@ -13,6 +13,7 @@ from steplib import (
     container,
     database_host,
     expect,
+    expect_not_stopped,
     fail,
     finds_db,
     http,
@@ -36,9 +37,19 @@ LINKED = f"--link {DB}:pg -e POSTGRES_HOST=pg"  # the 2016 way (legacy, on purpo
 
 MISTAKES = [
     Mistake(
+        "the containers stopped (docker stop, or a restart)",
+        make=[f"docker stop {WEB} {DB}"],
+        says=f"{DB} is stopped, not broken",
+    ),
+    Mistake(
         "the VM's PostgreSQL runs again",
         make=["sudo systemctl start postgresql"],
         says="The VM's PostgreSQL is still running",
+    ),
+    Mistake(
+        "the VM's PostgreSQL stopped but not disabled (back after a restart)",
+        make=["sudo systemctl enable postgresql"],
+        says="Found: enabled",
     ),
     Mistake(
         "the database started without POSTGRES_PASSWORD",
@@ -83,17 +94,20 @@ MISTAKES = [
 @pytest.fixture
 def db(host):
     info = container(host, DB)
+    expect_not_stopped(host, info, DB, [DB, WEB])
     expect(running(info), f"{DB} is not running.", "running", state(host, info, DB), REDO_DB)
     return info
 
 
-def test_vm_postgresql_is_stopped(host):
+def test_vm_postgresql_is_stopped_and_disabled(host):
+    service = host.service("postgresql")
     expect(
-        not host.service("postgresql").is_running,
-        "The VM's PostgreSQL is still running.",
-        "stopped: the database now runs in a container",
-        "active",
-        ["sudo systemctl stop postgresql"],
+        not service.is_running and not service.is_enabled,
+        "The VM's PostgreSQL is still running, or starts again with the VM.",
+        "stopped and disabled: the database now runs in a container",
+        ", ".join(word for word, yes in (("active", service.is_running),
+                                         ("enabled", service.is_enabled)) if yes),
+        ["sudo systemctl disable --now postgresql"],
     )
 
 
@@ -130,6 +144,7 @@ def test_db_container_holds_the_messages(host, db):
 
 def test_web_container_finds_the_db_container(host, db):
     web = container(host, WEB)
+    expect_not_stopped(host, web, WEB, [WEB])
     expect(running(web), f"{WEB} is not running.", "running", state(host, web, WEB), REDO_WEB)
     if not finds_db(host, web, db):
         where = ", ".join(networks(web)) or "no network"
@@ -137,8 +152,8 @@ def test_web_container_finds_the_db_container(host, db):
         fail(
             f"{WEB} does not find {DB}.",
             f"POSTGRES_HOST={DB}, both on the network {NETWORK}",
-            f"POSTGRES_HOST={found}"
-            + ("" if found == DB else f", which is not {DB}") + f"; {WEB} is on {where}",
+            (f"POSTGRES_HOST={found}" if found else "no POSTGRES_HOST")
+            + ("" if found in (DB, None) else f", which is not {DB}") + f"; {WEB} is on {where}",
             REDO_WEB,
         )
 

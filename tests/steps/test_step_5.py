@@ -13,6 +13,7 @@ from steplib import (
     Mistake,
     container,
     expect,
+    expect_not_stopped,
     finds_db,
     http,
     image,
@@ -39,7 +40,15 @@ FROM_COMMITTED = commands_from(5, f"docker rm -f {DB}")
 RUN_COMMITTED = FROM_COMMITTED[1]
 RUN_PLAIN = STEP[_INSIDE].replace("-e PGDATA=/pg_data ", "")
 
+# The replay restarts the VM after this step (as a lunch break does): see TAKE_A_BREAK
+# in tests/replay/replayer.py.
+TAKE_A_BREAK = True
 MISTAKES = [
+    Mistake(
+        "the containers stopped (docker stop, or a restart)",
+        make=[f"docker stop {WEB} {DB}"],
+        says=f"{DB} is stopped, not broken",
+    ),
     Mistake(
         "a plain postgres container instead of the committed image",
         make=[f"docker rm -f {DB}", RUN_PLAIN],
@@ -70,6 +79,7 @@ MISTAKES = [
 @pytest.fixture
 def db(host):
     info = container(host, DB)
+    expect_not_stopped(host, info, DB, [DB, WEB])
     expect(
         running(info),
         f"{DB} is not running.",
@@ -155,6 +165,7 @@ def test_committed_data_is_in_the_database(host, db):
 
 def test_web_server_reads_the_committed_data(host, db):
     web = container(host, WEB)
+    expect_not_stopped(host, web, WEB, [WEB])
     expect(
         running(web) and finds_db(host, web, db),
         f"{WEB} does not find {DB} by name.",

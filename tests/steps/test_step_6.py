@@ -16,16 +16,20 @@ from steplib import (
     expect,
     fail,
     http,
+    ip_address,
+    messages,
     mount_at,
     published_port,
+    running,
     said,
     state,
+    stopped,
 )
 
 WEB, DB = S["WEB_CONTAINER"], S["DB_CONTAINER"]
 POSTED = posted(6)
 POST = command(6, "curl -fsS -XPOST")
-UP = ["cd ~/docker-workshop", "docker compose up -d"]
+UP = ["cd ~/docker-workshop", "docker compose up -d --wait"]  # --wait: until healthy
 # Files a container reads or runs: Windows line endings (CRLF) break them.
 READ_BY_CONTAINERS = [
     "sql/initdb.sh",
@@ -34,13 +38,22 @@ READ_BY_CONTAINERS = [
     ".env",
     "server.py",
 ]
+# Only where the check has evidence that the volume's first init failed: it deletes it.
 AGAIN = [
-    "docker compose down -v   # the volume's first init failed: start it anew",
-    "docker compose up -d",
+    "docker compose down -v   # deletes the volume db-data: its first init failed",
+    "docker compose up -d --wait",
     POST,
 ]
 
+# The replay restarts the VM after this step (as a lunch break does): see TAKE_A_BREAK
+# in tests/replay/replayer.py.
+TAKE_A_BREAK = True
 MISTAKES = [
+    Mistake(
+        "the services stopped (docker compose stop)",
+        make=["docker compose stop"],
+        says="The Compose db container is stopped, not broken",
+    ),
     Mistake(
         "the volume was removed",
         make=["docker compose down -v", "docker compose up -d"],
@@ -102,6 +115,13 @@ def web(host):
     return compose_container(host, "web")
 
 
+def first_init_failed(host):
+    """Evidence that the volume's first initialisation failed: the Compose database does
+    not hold the workshop's messages (its error instead of the rows)."""
+    db = container(host, DB)
+    return not (running(db) and isinstance(messages(host, ip_address(db)), list))
+
+
 def test_files_read_by_containers_have_unix_line_endings(host):
     crlf = [
         name
@@ -114,18 +134,29 @@ def test_files_read_by_containers_have_unix_line_endings(host):
         "cannot run or read them.",
         "LF line endings (the repository's .gitattributes)",
         f"CRLF in {', '.join(crlf)}",
-        ["cd ~/docker-workshop", f"sed -i 's/\\r$//' {' '.join(crlf)}", *AGAIN],
+        ["cd ~/docker-workshop", f"sed -i 's/\\r$//' {' '.join(crlf)}",
+         *(AGAIN if first_init_failed(host) else
+           ["docker compose up -d --wait --force-recreate"])],
     )
 
 
 def test_db_is_healthy(host, db):
+    name = db["Name"].lstrip("/")
+    if stopped(db):
+        fail(
+            "The Compose db container is stopped, not broken: `docker compose stop`, or a "
+            "restart of Docker or of the VM, ended it.",
+            "healthy",
+            state(host, db, name),
+            UP,
+        )
     health = db["State"].get("Health", {}).get("Status") or db["State"]["Status"]
     expect(
         health == "healthy",
         "The Compose db container is not healthy.",
         "healthy",
-        f"{health}; {state(host, db, db['Name'].lstrip('/'))}",
-        ["cd ~/docker-workshop", "docker compose logs db   # says why", *AGAIN],
+        f"{health}; {state(host, db, name)}",
+        ["cd ~/docker-workshop", "docker compose logs db   # says why", UP[1]],
     )
 
 

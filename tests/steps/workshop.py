@@ -129,7 +129,14 @@ def check(step, pytest_args, verbose):
         return 1
     record_pass(step)
     later = [n for n in steps() if n > step]
-    print(f"All {len(results)} checks passed: " + (f"on to step {later[0]}!" if later else "Done!"))
+    missing = [n for n in steps() if str(n) not in load_state()]
+    if later:
+        print(f"All {len(results)} checks passed: on to step {later[0]}!")
+    elif missing:
+        print(f"All {len(results)} checks passed. Not passed yet: step "
+              + ", ".join(map(str, missing)) + " (`workshop status`).")
+    else:
+        print(f"All {len(results)} checks passed. Done: every step passed!")
     return 0
 
 
@@ -167,6 +174,9 @@ def main(argv=None):
         sub = commands.add_parser(name, help=f"{name} step N")
         sub.add_argument("step", type=int, choices=steps(), metavar="N")
     args, pytest_args = parser.parse_known_args(argv)
+    if os.geteuid() == 0 and os.environ.get("SUDO_USER"):
+        parser.exit(2, "workshop: run it without sudo: the checks look at what you, "
+                       f"{os.environ['SUDO_USER']}, have (your Python, your containers).\n")
     if args.command == "hint":
         return hint(args.step)
     if args.command == "check":

@@ -44,9 +44,10 @@ def project(tmp_path):
     return copy
 
 
-def workshop(project, *args, state=None):
+def workshop(project, *args, state=None, env=None):
     """Run the copy's `workshop` as the learner does; (exit status, output)."""
-    env = {**os.environ, "WORKSHOP_STATE": str(state or project / "progress.json")}
+    env = {**{k: v for k, v in os.environ.items() if k != "SUDO_USER"}, **(env or {}),
+           "WORKSHOP_STATE": str(state or project / "progress.json")}
     done = subprocess.run([sys.executable, project / "tests/steps/workshop.py", *args],
                           cwd=project, env=env, capture_output=True, text=True, timeout=120)
     return done.returncode, done.stdout + done.stderr
@@ -92,9 +93,22 @@ def test_extra_arguments_go_to_pytest(checks):
     assert status == 0 and "broken" not in out
 
 
-def test_the_last_step_says_done(checks):
-    status, out = workshop(checks, "check", str(steps()[-1]))
-    assert status == 0 and "Done!" in out
+def test_the_last_step_says_done_only_once_every_step_passed(checks):
+    last = steps()[-1]
+    status, out = workshop(checks, "check", str(last))
+    assert status == 0 and "Done" not in out, out
+    assert "Not passed yet: step " + ", ".join(map(str, steps()[:-1])) in out, out
+    (checks / "progress.json").write_text(json.dumps({str(step): "today" for step in steps()}))
+    status, out = workshop(checks, "check", str(last))
+    assert status == 0 and "Done: every step passed!" in out, out
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sudo sets SUDO_USER for root: run as root")
+def test_sudo_is_refused_with_a_clear_message(checks):
+    """`sudo workshop` would look at root's Python and state, not the learner's."""
+    status, out = workshop(checks, "check", "2", env={"SUDO_USER": "vagrant"})
+    assert status == 2 and "run it without sudo" in out and "vagrant" in out, out
+    assert not (checks / "progress.json").exists()
 
 
 @pytest.mark.parametrize("step", steps())
