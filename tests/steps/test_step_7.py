@@ -36,9 +36,9 @@ MISTAKES = [
         make=[
             f"docker service update --detach --publish-rm 8080 "
             f"--publish-add mode=host,published={S['WEB_PORT']},target=8080 {WEB_SERVICE}",
-            # until the swarm shows the new endpoint (bounded: a minute at most)
-            "timeout 60 sh -c 'until docker service inspect -f \"{{json .Endpoint.Ports}}\" "
-            f"{WEB_SERVICE} | grep -q host; do sleep 1; done'",
+            # until the swarm's endpoint no longer publishes on the mesh (a minute at most)
+            "timeout 60 sh -c 'while docker service inspect -f \"{{json .Endpoint.Ports}}\" "
+            f"{WEB_SERVICE} | grep -q ingress; do sleep 1; done'",
         ],
         says="does not publish port 8080 on the routing mesh",
     ),
