@@ -284,3 +284,25 @@ def test_the_synced_folder_has_fixed_modes_with_virtualbox_only():
     block = text.split('config.vm.provider "virtualbox"', 1)[1].split("\n  end\n", 1)[0]
     assert 'mount_options: ["dmode=755", "fmode=644"]' in block
     assert text.count("mount_options") == 1
+
+
+def vagrantfile_constant(name):
+    return re.search(rf"^{name} = (.+)$", (PROJECT / "Vagrantfile").read_text(), re.M)[1]
+
+
+def test_readme_and_instructors_name_the_vagrantfiles_version_pairs_and_disk():
+    """The Vagrantfile's VAGRANT_FOR_VIRTUALBOX and DISK_NEEDED_GIB are the home; README
+    and INSTRUCTORS.md copy them for learners (listed in .env's header)."""
+    pairs = dict(re.findall(r'"(\d+\.\d+)" => "(\d+\.\d+\.\d+)"',
+                            vagrantfile_constant("VAGRANT_FOR_VIRTUALBOX")))
+    assert pairs, "VAGRANT_FOR_VIRTUALBOX lists no pair"
+    readme = (PROJECT / "README.md").read_text()
+    instructors = (PROJECT / "exercises" / "INSTRUCTORS.md").read_text()
+    rows = dict(re.findall(r"^  \| (\d+\.\d+) \| (\d+\.\d+\.\d+) or newer \|", readme, re.M))
+    assert rows == pairs, "README's table of VirtualBox and Vagrant versions"
+    instructors = " ".join(instructors.split())   # its lines wrapped anywhere
+    for virtualbox in ("7.1", "7.2"):
+        assert f"VirtualBox {virtualbox} needs Vagrant {pairs[virtualbox]}+" in instructors
+    disk = vagrantfile_constant("DISK_NEEDED_GIB")
+    assert f"About {disk} GiB of free disk" in readme
+    assert f"about {disk} GiB of free disk" in instructors
