@@ -19,8 +19,13 @@ from settings import PROJECT, S
 pytestmark = pytest.mark.vm
 
 FAKE_VBOXMANAGE = """#!/bin/sh
-# Stands in for VirtualBox's VBoxManage: it reports a version, and fails at anything else.
-[ "$1" = --version ] && echo {version}
+# Stands in for VirtualBox's VBoxManage: it reports a version and a VM's state, and fails
+# at anything else.
+case "$1" in
+    --version) echo {version} ;;
+    showvminfo) echo 'VMState="{state}"' ;;
+    *) exit 1 ;;
+esac
 """
 # A VirtualBox that Debian's Vagrant (2.3.4) runs.
 VIRTUALBOX_OK = "7.0.20r163906"
@@ -46,10 +51,13 @@ def fake_program(directory, name, text):
     (bin_dir / name).chmod(0o755)
 
 
-def vagrant(directory, *args, provider="virtualbox", env=None, virtualbox=VIRTUALBOX_OK):
-    """Debian's vagrant, with a VBoxManage that reports `virtualbox` (None: no VBoxManage).
-    Vagrant Cloud is a closed port on loopback: a box is never downloaded."""
-    fake_program(directory, "VBoxManage", FAKE_VBOXMANAGE.format(version=virtualbox))
+def vagrant(directory, *args, provider="virtualbox", env=None, virtualbox=VIRTUALBOX_OK,
+            vm_state="poweroff"):
+    """Debian's vagrant, with a VBoxManage that reports `virtualbox` (None: no VBoxManage),
+    and `vm_state` for a VM created before. Vagrant Cloud is a closed port on loopback: a
+    box is never downloaded."""
+    fake_program(directory, "VBoxManage",
+                 FAKE_VBOXMANAGE.format(version=virtualbox, state=vm_state))
     if virtualbox is None:
         (directory / "fake-bin" / "VBoxManage").unlink()
     env = {**os.environ, "PATH": f"{directory / 'fake-bin'}:{os.environ['PATH']}",
@@ -217,6 +225,19 @@ def test_a_free_laptop_port_passes_the_preflight(vagrant_dir):
                                              "WORKSHOP_BOX": "preflight/no-such-box"})
     assert "cannot start yet" not in result.stderr, result.stderr
     assert "Bringing machine 'default' up with 'virtualbox' provider" in result.stdout
+
+
+@pytest.mark.parametrize("vm_state, checked", [("running", False), ("poweroff", True)])
+def test_the_port_is_not_checked_while_our_own_vm_holds_it(vagrant_dir, vm_state, checked):
+    """A VM created before (its id in .vagrant/): while it runs, its own forward holds the
+    port, and `vagrant up` or `vagrant reload` must not call that taken."""
+    machine = vagrant_dir / ".vagrant" / "machines" / "default" / "virtualbox"
+    machine.mkdir(parents=True)
+    (machine / "id").write_text("0a1b2c3d-stand-in\n")
+    with hold_a_port() as held:
+        result = vagrant(vagrant_dir, "reload", vm_state=vm_state,
+                         env={"WORKSHOP_HOST_PORT": str(held.getsockname()[1])})
+    assert ("is taken by another program" in result.stderr) == checked, result.stderr
 
 
 def test_the_port_is_only_checked_for_up_and_reload(vagrant_dir):
