@@ -228,16 +228,20 @@ def test_a_free_laptop_port_passes_the_preflight(vagrant_dir):
     assert "Bringing machine 'default' up with 'virtualbox' provider" in result.stdout
 
 
+@pytest.mark.parametrize("dotfiles", [".vagrant", "elsewhere"])
 @pytest.mark.parametrize("vm_state, checked", [("running", False), ("poweroff", True)])
-def test_the_port_is_not_checked_while_our_own_vm_holds_it(vagrant_dir, vm_state, checked):
-    """A VM created before (its id in .vagrant/): while it runs, its own forward holds the
-    port, and `vagrant up` or `vagrant reload` must not call that taken."""
-    machine = vagrant_dir / ".vagrant" / "machines" / "default" / "virtualbox"
+def test_the_port_is_not_checked_while_our_own_vm_holds_it(vagrant_dir, vm_state, checked,
+                                                            dotfiles):
+    """A VM created before (its id in .vagrant/, or in VAGRANT_DOTFILE_PATH): while it runs,
+    its own forward holds the port, and `vagrant up` or `vagrant reload` must not call that
+    taken."""
+    machine = vagrant_dir / dotfiles / "machines" / "default" / "virtualbox"
     machine.mkdir(parents=True)
     (machine / "id").write_text("0a1b2c3d-stand-in\n")
+    env = {} if dotfiles == ".vagrant" else {"VAGRANT_DOTFILE_PATH": dotfiles}
     with hold_a_port() as held:
         result = vagrant(vagrant_dir, "reload", vm_state=vm_state,
-                         env={"WORKSHOP_HOST_PORT": str(held.getsockname()[1])})
+                         env={**env, "WORKSHOP_HOST_PORT": str(held.getsockname()[1])})
     assert ("is taken by another program" in result.stderr) == checked, result.stderr
 
 
