@@ -178,6 +178,13 @@ def test_the_virtualbox_check_only_judges_a_virtualbox_in_use(vagrant_dir, provi
     assert "needs Vagrant" not in result.stdout + result.stderr
 
 
+def test_commands_that_never_touch_the_vm_are_not_stopped(vagrant_dir):
+    """`vagrant global-status` loads the Vagrantfile too, but needs no VirtualBox."""
+    result = vagrant(vagrant_dir, "global-status", virtualbox="7.2.4r170995")
+    assert result.returncode == 0, result.stderr
+    assert "cannot start yet" not in result.stderr
+
+
 def test_provider_on_the_command_line_wins(vagrant_dir):
     """`vagrant up --provider=libvirt` skips the VirtualBox check, whatever the default."""
     held = hold_a_port()
