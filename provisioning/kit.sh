@@ -5,21 +5,31 @@
 # command), so that a room of learners starts with nothing to download.
 # Instructors run it once, from the project folder, on a machine with network:
 #
-#   sh provisioning/kit.sh [FILE.box]     # default: docker-workshop-<date>.box
+#   sh provisioning/kit.sh [FILE.box]     # default: docker-workshop-<date>-<arch>.box
+#
+# A box boots only on the processor type it was built on (<arch>: amd64 for Intel and
+# AMD, arm64 for Apple Silicon): build one kit per type your learners bring.
 #
 # It needs Vagrant and the provider you use (VirtualBox, or libvirt), nothing
 # else: it runs `vagrant up`, then `vagrant provision` with WORKSHOP_KIT=yes (the
 # VM must have no containers and no recorded progress: build the kit from a
 # fresh VM), then `vagrant package`, then writes FILE.box.sha256. Learners run:
 #
-#   vagrant box add --name docker-workshop FILE.box
-#   WORKSHOP_BOX=docker-workshop vagrant up
+#   vagrant box add --name docker-workshop-<arch> FILE.box
+#   WORKSHOP_BOX=docker-workshop-<arch> vagrant up
+#
+# The Vagrantfile refuses a docker-workshop-<arch> box of the other processor type.
 #
 # exercises/INSTRUCTORS.md says how to hand it out.
 set -eu
 cd "$(dirname "$0")/.."
-box=${1:-docker-workshop-$(date +%Y-%m-%d).box}
 say() { printf 'kit: %s\n' "$*"; }
+# The names the Vagrantfile gives processors (its HOST_ARCH).
+case "$(uname -m)" in
+    arm64|aarch64) arch=arm64 ;;
+    *) arch=amd64 ;;
+esac
+box=${1:-docker-workshop-$(date +%Y-%m-%d)-$arch.box}
 
 case "$box" in
     *.box) ;;
@@ -49,5 +59,6 @@ name=$(basename "$box")
 )
 size=$(du -k "$box" | cut -f1)
 say "done: $box, $((size / 1024)) MiB, checksum in $box.sha256"
-say "learners: vagrant box add --name docker-workshop $box"
-say "          WORKSHOP_BOX=docker-workshop vagrant up"
+say "for $arch processors; learners run:"
+say "  vagrant box add --name docker-workshop-$arch $box"
+say "  WORKSHOP_BOX=docker-workshop-$arch vagrant up"

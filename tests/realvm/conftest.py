@@ -5,6 +5,7 @@ Every test here carries the `realvm` marker: `bash tests/run -m realvm` runs onl
 
 import fcntl
 import os
+import platform
 import shutil
 import subprocess
 import time
@@ -19,7 +20,10 @@ KEEP = os.environ.get("REALVM_KEEP") == "1" and os.environ.get("CI") != "true"
 # The workshop's images (provisioning pulls them on a learner's VM).
 IMAGES = [S["PYTHON_IMAGE"], S["POSTGRES_IMAGE"], S["REGISTRY_IMAGE"]]
 KIT = vagrant_vm.CACHE / "kit"   # the venue kit the tests build (removed at the end)
-KIT_BOX = "docker-workshop"      # its name, as the README adds it
+# The processor type, as provisioning/kit.sh and the Vagrantfile (HOST_ARCH) name it: the
+# kit's file and box carry it, and the Vagrantfile refuses a kit of the other type.
+ARCH = "arm64" if platform.machine() in ("aarch64", "arm64") else "amd64"
+KIT_BOX = f"docker-workshop-{ARCH}"   # its name, as INSTRUCTORS.md and README add it
 # Held by tests/standins/build.sh while it builds the stand-ins.
 STANDINS_LOCK = load(PROJECT / "tests" / "standins" / "standins.env")["STANDINS_LOCK"]
 
@@ -123,7 +127,7 @@ def kit(learner_images, say):
     (the file). The VM it packaged is destroyed then: the kit's VM replaces it."""
     vm = learner_images
     KIT.mkdir(parents=True, exist_ok=True)
-    box = KIT / f"docker-workshop-{time.strftime('%Y-%m-%d')}.box"
+    box = KIT / f"docker-workshop-{time.strftime('%Y-%m-%d')}-{ARCH}.box"   # kit.sh's name
     for old in KIT.glob("*.box*"):
         old.unlink()
     say("provisioning/kit.sh (WORKSHOP_KIT=yes vagrant provision, vagrant package)")
@@ -141,8 +145,8 @@ def kit(learner_images, say):
 @pytest.fixture(scope="session")
 def kit_vm(kit, say):
     """A fresh VM from the kit's box, as a learner starts it (`vagrant box add --name
-    docker-workshop FILE`, then `WORKSHOP_BOX=docker-workshop vagrant up`), with the VM's
-    networks cut off from everything beyond this machine. Its Run is `kit_vm.first_up`."""
+    docker-workshop-ARCH FILE`, then `WORKSHOP_BOX=docker-workshop-ARCH vagrant up`), with
+    the VM's networks cut off from everything beyond this machine. Its Run is `kit_vm.first_up`."""
     if kit.returncode or not kit.box.exists():
         pytest.fail("provisioning/kit.sh did not build the kit:\n" + kit.output[-6000:])
     say(f"vagrant box add --name {KIT_BOX} {kit.box.name}")
