@@ -35,7 +35,7 @@ BODY_MAX = 4096  # bytes of one request
 LEARNERS_MAX = 100  # seats in one room
 RATE = 30  # requests one address may send per RATE_WINDOW seconds
 RATE_WINDOW = 10
-TIMEOUT = 0.4  # seconds a learner's command waits for the room, at most
+TIMEOUT = 0.4  # seconds a check or status waits for the room, at most
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I
 PAGE_DIR = Path(__file__).resolve().parent / "room_page"
 
@@ -245,20 +245,30 @@ def url(address):
 
 
 def send(joined, path, data, timeout=TIMEOUT):
-    """POST to the room; None if it took it, else one sentence saying why not."""
-    body = json.dumps({"code": joined["code"], "name": joined["name"], **data}).encode()
-    request = urllib.request.Request(joined["address"] + path, body,
-                                     {"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout):
-            return None
-    except urllib.error.HTTPError as refused:
+    """POST to the room; None if it took it, else one sentence saying why not.
+    It waits `timeout` seconds in all, whatever hangs (the name, the connection, the
+    answer): the request runs in a thread that the command leaves behind when it exits."""
+    answer = [f"the room at {joined['address']} did not answer"]
+
+    def post():
+        body = json.dumps({"code": joined["code"], "name": joined["name"], **data}).encode()
+        request = urllib.request.Request(joined["address"] + path, body,
+                                         {"Content-Type": "application/json"})
         try:
-            return "the room refused it: " + json.loads(refused.read())["error"]
-        except (ValueError, KeyError, TypeError, OSError):
-            return f"the room refused it (HTTP {refused.code})"
-    except (OSError, ValueError):
-        return f"the room at {joined['address']} did not answer"
+            with urllib.request.urlopen(request, timeout=timeout):
+                answer[0] = None
+        except urllib.error.HTTPError as refused:
+            try:
+                answer[0] = "the room refused it: " + json.loads(refused.read())["error"]
+            except (ValueError, KeyError, TypeError, OSError):
+                answer[0] = f"the room refused it (HTTP {refused.code})"
+        except (OSError, ValueError):
+            pass
+
+    thread = threading.Thread(target=post, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return answer[0]
 
 
 def joined_file(state_dir):
