@@ -279,3 +279,80 @@ def test_the_summary_line_counts_steps_the_biggest_stuck_group_and_hands():
     assert server.summary(learners) == (
         f"18 at step 4, 4 at step 3, 1 done; 3 stuck on step 3's '{STUCK}'; 1 hand up")
     assert server.summary({}) == "No learner has joined yet."
+
+
+# ---- The page, in real Chromium (Debian's chromium and chromium-driver). ----
+
+EVIL = "<img src=x onerror=document.title=1>"  # 36 characters: a name the room takes
+FIRST_NAMES = ["Ana", "Bo", "Cy", "Di", "Ed", "Fay", "Gus", "Hal", "Ines", "Jo", "Kai", "Lea",
+               "Mo", "Nils", "Ola", "Pia", "Quinn", "Rae", "Sam", "Tove", "Uma", "Vic", "Wen",
+               "Xia", "Yann", "Zoe", "Aziz", "Bea", "Chen"]
+
+
+def fill_room(room):
+    """30 learners as in a real room: most at step 4, three stuck on step 3's database
+    check, one on step 5's, two hands up, one done, and one name that is HTML."""
+    special = {3: (3, STUCK), 9: (3, STUCK), 17: (3, STUCK), 5: (2, ""), 21: (3, ""),
+               12: (5, "data survives a new container")}
+    for n, name in enumerate([*FIRST_NAMES, EVIL]):
+        step, failing = special.get(n, (4, ""))
+        body = {"code": room.code, "name": name, "step": step, "passed": False,
+                "failing": failing, "done": list(range(step))}
+        assert room.post("/api/report", body)[0] == 200
+    assert room.post("/api/report", {**body, "name": "Zoe", "step": 8, "passed": True,
+                                     "done": list(range(8))})[0] == 200
+    for name, text in [("Di", "psql says connection refused"), (EVIL, "")]:
+        assert room.post("/api/hand", {"code": room.code, "name": name, "text": text})[0] == 200
+
+
+def chromium():
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("chromium and chromium-driver are not installed (tests/run installs them)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync", "--window-size=1400,1000"]:
+        options.add_argument(flag)
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
+    return webdriver.Chrome(options=options, service=service)
+
+
+def rows(browser):
+    """The grid's rows as lists of cell texts, read in one go by the page itself."""
+    return browser.execute_script(
+        "return [...document.querySelectorAll('#seats tr')]"
+        ".map(row => [...row.cells].map(cell => cell.textContent));")
+
+
+@pytest.mark.browser
+def test_the_page_shows_the_room_escapes_names_and_updates_itself(project, tmp_path):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    room = RoomProcess(project, tmp_path, "--rate", "1000")  # 36 requests from one address
+    fill_room(room)
+    browser = chromium()
+    try:
+        browser.get(f"http://127.0.0.1:{room.port}/")
+        summary = room.view()["summary"]
+        assert summary == ("23 at step 4, 4 at step 3, 1 at step 2, 1 at step 5, 1 done; "
+                           f"3 stuck on step 3's '{STUCK}'; 2 hands up")
+        WebDriverWait(browser, 10).until(lambda b: len(rows(b)) == 30)
+        assert browser.find_element("id", "summary").text == summary
+        shown = rows(browser)
+        assert [row[0] for row in shown[:2]] == ["⚑ Di", "⚑ " + EVIL]  # the oldest hand first
+        assert shown[0][-1] == "psql says connection refused"
+        assert shown[0][1:5] == ["✔", "✔", "✔", f"✘ {STUCK}"]  # steps 0 to 3
+        assert browser.title == "Workshop room"  # the name's onerror never ran
+        assert browser.execute_script("return document.querySelectorAll('#seats img').length")\
+            == 0
+        browser.execute_script("window.stayed = true")
+        assert room.post("/api/report", {"code": room.code, "name": "Di", "step": 3,
+                                         "passed": True, "failing": "",
+                                         "done": [0, 1, 2]})[0] == 200
+        WebDriverWait(browser, 10).until(lambda b: rows(b)[0][1:6] == ["✔"] * 4 + ["…"])
+        assert browser.execute_script("return window.stayed") is True  # no reload
+    finally:
+        browser.quit()
+        room.stop()

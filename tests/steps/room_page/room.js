@@ -33,7 +33,7 @@ function draw(room) {
     const row = document.createElement("tr");
     body.appendChild(row);
     if (seat.hand) row.className = "hand";
-    cell(row, (seat.hand ? "✋ " : "") + name, "name");
+    cell(row, (seat.hand ? "⚑ " : "") + name, "name");
     for (const step of room.steps) {
       if (seat.passed.includes(step.n)) cell(row, "✔", "passed");
       else if (step.n === seat.step && seat.failing) {
