@@ -74,9 +74,12 @@ class Room:
         self.lock = threading.Lock()
         try:
             saved = json.loads(self.path.read_text())
+            self.code, self.learners = saved["code"], saved["learners"]
         except FileNotFoundError:
-            saved = {"code": new_code(), "learners": {}}
-        self.code, self.learners = saved["code"], saved["learners"]
+            self.code, self.learners = new_code(), {}
+        except (ValueError, TypeError, KeyError):
+            raise BadInput(0, f"{self.path} is not a room's file: move it away "
+                           "to start a new room") from None
         self.save()
 
     def save(self):
@@ -339,8 +342,13 @@ def hand(state_dir, text, done):
 
 def serve(state_dir, steps, port=PORT, bind="127.0.0.1", learners_max=LEARNERS_MAX, rate=RATE):
     """`workshop room`: serve until Ctrl-C."""
-    room = Room(Path(state_dir) / "room.json", steps, learners_max)
-    server = RoomServer((bind, port), room, rate)
+    try:
+        room = Room(Path(state_dir) / "room.json", steps, learners_max)
+        server = RoomServer((bind, port), room, rate)
+    except BadInput as refused:
+        return f"workshop: {refused.args[1]}."
+    except OSError as error:
+        return f"workshop: cannot serve the room on {bind}:{port}: {error.strerror}."
     print(f"Room code: {room.code}\n"
           f"The room view: http://127.0.0.1:{server.server_port}/ (exercises/INSTRUCTORS.md says\n"
           "how your laptop opens it to the venue's network).\n"

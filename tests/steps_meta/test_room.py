@@ -267,6 +267,22 @@ def test_the_rate_of_requests_is_bounded(project, tmp_path):
         busy.stop()
 
 
+def test_the_room_keeps_a_file_it_cannot_read_and_says_so(project, tmp_path):
+    (tmp_path / "room.json").write_text("{half a file")
+    status, out = workshop(project, tmp_path, "room", "--port", "0")
+    assert status == 1
+    assert out == (f"workshop: {tmp_path / 'room.json'} is not a room's file: move it away "
+                   "to start a new room.\n")
+    assert (tmp_path / "room.json").read_text() == "{half a file"
+
+
+def test_a_second_room_on_the_same_port_says_why_it_cannot_start(project, room, tmp_path):
+    status, out = workshop(project, tmp_path, "room", "--port", str(room.port))
+    assert status == 1
+    assert out == (f"workshop: cannot serve the room on 127.0.0.1:{room.port}: "
+                   "Address already in use.\n")
+
+
 def test_the_summary_line_counts_steps_the_biggest_stuck_group_and_hands():
     import room as server
 
