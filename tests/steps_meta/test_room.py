@@ -22,7 +22,7 @@ import time
 import pytest
 
 from course import steps
-from settings import PROJECT
+from settings import PROJECT, S
 
 PASSING = "def test_all_good():\n    pass\n"
 FAILING = (
@@ -281,6 +281,18 @@ def test_a_second_room_on_the_same_port_says_why_it_cannot_start(project, room, 
     assert status == 1
     assert out == (f"workshop: cannot serve the room on 127.0.0.1:{room.port}: "
                    "Address already in use.\n")
+
+
+def test_the_instructors_page_gives_the_rooms_port_and_bounds():
+    import room as server
+
+    text = (PROJECT / "exercises/INSTRUCTORS.md").read_text()
+    port = S["ROOM_PORT"]
+    assert f"-L 0.0.0.0:{port}:127.0.0.1:{port}" in text and f"http://127.0.0.1:{port}/" in text
+    assert (f"at most {server.LEARNERS_MAX} learners and {server.RATE} requests per "
+            f"{server.RATE_WINDOW} seconds") in text
+    assert f"waits {server.TIMEOUT} s at most" in text
+    assert f"at most {server.NAME_MAX} characters" in text
 
 
 def test_the_summary_line_counts_steps_the_biggest_stuck_group_and_hands():
