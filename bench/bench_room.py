@@ -48,7 +48,8 @@ def reports_per_second(room):
     end = time.monotonic() + SECONDS
 
     def learner(n):
-        body = {"code": room.code, "name": f"bench-{n}", "step": 0, "passed": False,
+        body = {"code": room.code, "name": f"bench-{n}", "key": "5eed" * 4, "step": 0,
+                "passed": False,
                 "failing": "", "done": []}
         while time.monotonic() < end:
             body["step"] = (body["step"] + 1) % 9
@@ -81,7 +82,7 @@ def down_cost(tmp):
     costs = {}
     for what, sock in [("accepts, never answers", silent), ("closed port", closed)]:
         joined = {"address": f"http://127.0.0.1:{sock.getsockname()[1]}", "code": "X",
-                  "name": "bench"}
+                  "name": "bench", "key": "5eed" * 4}
         (Path(tmp) / "room-joined.json").write_text(json.dumps(joined))
         times = []
         for _ in range(5):

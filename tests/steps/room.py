@@ -11,6 +11,8 @@ loses nothing and keeps its room code. A report holds the seat name, the step, p
 failed, the title of the first failing check and the steps passed: nothing else.
 Every input is checked (the room code, the name's length, the learners' count, the rate
 of reports per address, the shape of the JSON); the page shows names with textContent.
+Each VM sends a secret key of its own (room-key) with its name: a second VM that
+chooses the same name is refused, not mixed up with the first.
 """
 
 import json
@@ -92,15 +94,19 @@ class Room:
         """The checked name of a request's sender, and its seat (new if room is left)."""
         if body.get("code") != self.code:
             raise BadInput(403, "wrong room code")
-        name = clean_name(body.get("name"))
+        name, key = clean_name(body.get("name")), body.get("key")
+        if not isinstance(key, str) or not re.fullmatch(r"[0-9a-f]{16,64}", key):
+            raise BadInput(400, "key must be 16 to 64 hexadecimal digits")
         if name not in self.learners and len(self.learners) >= self.learners_max:
             raise BadInput(403, f"the room is full ({self.learners_max} learners)")
-        empty = {"passed": [], "step": self.steps[0], "failing": "", "since": time.time(),
-                 "hand": None}
+        if name in self.learners and self.learners[name]["key"] != key:
+            raise BadInput(409, f"another learner has the name '{name}': join with another")
+        empty = {"key": key, "passed": [], "step": min(self.steps), "failing": "",
+                 "since": time.time(), "hand": None}
         return name, self.learners.get(name, empty)
 
     def report(self, body):
-        """A check's or a status's result: {code, name, step, passed, failing, done}."""
+        """A check's or a status's result: {code, name, key, step, passed, failing, done}."""
         step, passed, failing, done = (body.get(key) for key in
                                        ("step", "passed", "failing", "done"))
         if type(step) is not int or step not in self.steps:
@@ -124,7 +130,7 @@ class Room:
             self.save()
 
     def hand(self, body):
-        """{code, name, text} raises a hand; {code, name, down: true} lowers it."""
+        """{code, name, key, text} raises a hand; {code, name, key, down: true} lowers it."""
         down = body.get("down", False)
         if not isinstance(down, bool):
             raise BadInput(400, "down must be true or false")
@@ -137,8 +143,9 @@ class Room:
 
     def view(self):
         """What the page shows: the steps, the seats, and the summary line."""
-        with self.lock:
-            learners = json.loads(json.dumps(self.learners))
+        with self.lock:  # a copy, without the seats' keys
+            learners = {name: {k: v for k, v in seat.items() if k != "key"}
+                        for name, seat in json.loads(json.dumps(self.learners)).items()}
         return {"steps": [{"n": n, "title": self.steps[n]} for n in self.steps],
                 "learners": learners, "now": time.time(), "summary": summary(learners)}
 
@@ -254,7 +261,8 @@ def send(joined, path, data, timeout=TIMEOUT):
     answer = [f"the room at {joined['address']} did not answer"]
 
     def post():
-        body = json.dumps({"code": joined["code"], "name": joined["name"], **data}).encode()
+        body = json.dumps({"code": joined["code"], "name": joined["name"], "key": joined["key"],
+                           **data}).encode()
         request = urllib.request.Request(joined["address"] + path, body,
                                          {"Content-Type": "application/json"})
         try:
@@ -274,15 +282,27 @@ def send(joined, path, data, timeout=TIMEOUT):
     return answer[0]
 
 
+def seat_key(state_dir):
+    """This VM's secret for its seat, made once: nobody else can report under its name."""
+    path = Path(state_dir) / "room-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(16))
+    return path.read_text().strip()
+
+
 def joined_file(state_dir):
     return Path(state_dir) / "room-joined.json"
 
 
 def load_joined(state_dir):
+    """The room this VM joined: {address, code, name, key}, or None."""
     try:
-        return json.loads(joined_file(state_dir).read_text())
+        joined = json.loads(joined_file(state_dir).read_text())
     except (OSError, ValueError):
         return None
+    fields = {"address", "code", "name", "key"}
+    return joined if isinstance(joined, dict) and fields <= set(joined) else None
 
 
 def report(state_dir, step, passed, failing, done):
@@ -301,11 +321,13 @@ def join(state_dir, address, code, name, done, first_open):
         name = clean_name(name or f"seat-{secrets.randbelow(10000):04d}")
     except BadInput as refused:
         return f"workshop: {refused.args[1]}."
-    joined = {"address": url(address), "code": code.strip().upper(), "name": name}
+    joined = {"address": url(address), "code": code.strip().upper(), "name": name,
+              "key": seat_key(state_dir)}
     print(f"Joining the room at {joined['address']} as '{name}'.\n"
           "From now on, each `workshop check N` and `workshop status` sends the room:\n"
           f"  your seat name '{name}', the step, passed or failed, the title of the first\n"
-          "  failing check, and the numbers of the steps you passed.\n"
+          "  failing check, the numbers of the steps you passed, and a random key made\n"
+          "  in this VM, so that nobody else can report under your name.\n"
           "`workshop help [TEXT]` sends TEXT. Nothing else: no output, no code, no files.\n"
           "`workshop leave` stops it.")
     step = first_open if first_open is not None else max(done)

@@ -30,6 +30,7 @@ FAILING = (
     "def test_server_answers_with_its_database():\n    assert False, 'No answer.'\n"
 )
 STUCK = "server answers with its database"
+KEY = "5eed" * 4  # the secret a learner's VM sends with its name (16 hexadecimal digits)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,8 @@ def room(project, tmp_path):
 
 
 def report(room, **fields):
-    body = {"code": room.code, "name": "Ana", "step": 2, "passed": False, "failing": "",
+    body = {"code": room.code, "name": "Ana", "key": KEY, "step": 2, "passed": False,
+            "failing": "",
             "done": [0, 1], **fields}
     return room.post("/api/report", body)
 
@@ -126,6 +128,7 @@ def test_join_then_each_check_and_status_reports_where_the_learner_is(project, r
     status, out = workshop(project, tmp_path, "join", room.address, room.code, "Ana")
     assert status == 0, out
     assert "your seat name 'Ana', the step, passed or failed" in out  # says what is sent
+    assert "a random key made\n  in this VM" in out
     assert room.view()["learners"]["Ana"]["step"] == 0
     for step in (0, 1, 2):
         assert workshop(project, tmp_path, "check", str(step))[0] == 0
@@ -194,7 +197,8 @@ def test_a_room_that_does_not_answer_costs_a_check_one_line_and_under_half_a_sec
     try:
         quiet = workshop(project, tmp_path, "check", "0")[1]
         for port in (silent.getsockname()[1], closed.getsockname()[1]):
-            joined = {"address": f"http://127.0.0.1:{port}", "code": "ABCDEF", "name": "Ed"}
+            joined = {"address": f"http://127.0.0.1:{port}", "code": "ABCDEF", "name": "Ed",
+                      "key": KEY}
             (tmp_path / "room-joined.json").write_text(json.dumps(joined))
             start = time.monotonic()
             client.report(tmp_path, 0, True, "", [0])
@@ -215,6 +219,8 @@ def test_a_room_that_does_not_answer_costs_a_check_one_line_and_under_half_a_sec
     ({"name": "x" * 41}, "the name is longer than 40 characters"),
     ({"name": "   "}, "a name is needed"),
     ({"name": "Ana\x1b[31m"}, "the name has characters that cannot be shown"),
+    ({"key": None}, "key must be 16 to 64 hexadecimal digits"),
+    ({"key": "short"}, "key must be 16 to 64 hexadecimal digits"),
     ({"step": 99}, "step must be one of"),
     ({"step": "3"}, "step must be one of"),
     ({"step": True}, "step must be one of"),
@@ -238,6 +244,20 @@ def test_a_bad_report_gets_a_clear_4xx_and_is_not_stored(room, fields, said):
 def test_a_malformed_request_gets_a_clear_4xx(room, body, headers, status, said):
     assert room.post("/api/report", body, headers) == (status, {"error": said})
     assert room.saved()["learners"] == {}
+
+
+def test_a_second_vm_with_a_name_already_taken_is_refused(project, room, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert workshop(project, first, "join", room.address, room.code, "Ana")[0] == 0
+    status, out = workshop(project, second, "join", room.address, room.code, "Ana")
+    assert status == 1
+    assert out.splitlines()[-1] == ("workshop: not joined: the room refused it: another "
+                                    "learner has the name 'Ana': join with another.")
+    assert workshop(project, second, "join", room.address, room.code, "Ana B")[0] == 0
+    workshop(project, first, "leave")  # a learner who leaves and joins again keeps the seat
+    assert workshop(project, first, "join", room.address, room.code, "Ana")[0] == 0
+    assert sorted(room.view()["learners"]) == ["Ana", "Ana B"]
+    assert "key" not in room.view()["learners"]["Ana"]  # the page never shows the secret
 
 
 def test_a_name_of_40_characters_is_taken_and_kept_whole(room):
@@ -324,13 +344,14 @@ def fill_room(room):
                12: (5, "data survives a new container")}
     for n, name in enumerate([*FIRST_NAMES, EVIL]):
         step, failing = special.get(n, (4, ""))
-        body = {"code": room.code, "name": name, "step": step, "passed": False,
+        body = {"code": room.code, "name": name, "key": KEY, "step": step, "passed": False,
                 "failing": failing, "done": list(range(step))}
         assert room.post("/api/report", body)[0] == 200
     assert room.post("/api/report", {**body, "name": "Zoe", "step": 8, "passed": True,
                                      "done": list(range(8))})[0] == 200
     for name, text in [("Di", "psql says connection refused"), (EVIL, "")]:
-        assert room.post("/api/hand", {"code": room.code, "name": name, "text": text})[0] == 200
+        assert room.post("/api/hand", {"code": room.code, "name": name, "key": KEY,
+                                       "text": text})[0] == 200
 
 
 def chromium():
@@ -376,7 +397,7 @@ def test_the_page_shows_the_room_escapes_names_and_updates_itself(project, tmp_p
         assert browser.execute_script("return document.querySelectorAll('#seats img').length")\
             == 0
         browser.execute_script("window.stayed = true")
-        assert room.post("/api/report", {"code": room.code, "name": "Di", "step": 3,
+        assert room.post("/api/report", {"code": room.code, "name": "Di", "key": KEY, "step": 3,
                                          "passed": True, "failing": "",
                                          "done": [0, 1, 2]})[0] == 200
         WebDriverWait(browser, 10).until(lambda b: rows(b)[0][1:6] == ["✔"] * 4 + ["…"])
