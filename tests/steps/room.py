@@ -119,13 +119,18 @@ class Room:
             raise BadInput(400, "done must be a list of steps")
         with self.lock:
             name, seat = self.seat(body)
-            passed_steps = set(done) | {step} if passed else set(done) - {step}
+            # A step once passed stays passed: later steps change the machine on purpose
+            # (step 4 stops the VM's PostgreSQL), so an earlier step's check may fail again.
+            passed_steps = set(done) | ({step} if passed else set())
             later = [n for n in self.steps if n >= step and n not in passed_steps]
             working = later[0] if later else None
+            if working == step:
+                seat["failing"] = failing
+            elif working != seat["step"]:
+                seat["failing"] = ""  # else what failed on the working step still does
             if working != seat["step"]:
                 seat["since"] = time.time()
-            seat.update(passed=sorted(passed_steps), step=working,
-                        failing="" if passed else failing, seen=time.time())
+            seat.update(passed=sorted(passed_steps), step=working, seen=time.time())
             self.learners[name] = seat
             self.save()
 

@@ -152,6 +152,18 @@ def test_join_then_each_check_and_status_reports_where_the_learner_is(project, r
     assert (seat["passed"], seat["step"], seat["failing"]) == ([0, 1, 2], 3, STUCK)
 
 
+def test_an_earlier_step_that_fails_again_does_not_move_the_learner_back(room):
+    assert report(room, step=3, done=[0, 1, 2], failing=STUCK)[0] == 200
+    since = room.view()["learners"]["Ana"]["since"]
+    assert report(room, step=0, done=[0, 1, 2], failing="postgresql is running")[0] == 200
+    seat = room.view()["learners"]["Ana"]
+    assert (seat["passed"], seat["step"], seat["failing"], seat["since"]) == (
+        [0, 1, 2], 3, STUCK, since)
+    assert report(room, step=3, done=[0, 1, 2], passed=True)[0] == 200
+    seat = room.view()["learners"]["Ana"]
+    assert (seat["step"], seat["failing"]) == (4, "")
+
+
 def test_help_raises_the_hand_and_done_lowers_it(project, room, tmp_path):
     assert workshop(project, tmp_path, "help", "where", "is", "my", "database?")[0] == 1
     workshop(project, tmp_path, "join", room.address, room.code, "Bo")
