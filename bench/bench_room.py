@@ -2,7 +2,7 @@
 """The room view (tests/steps/room.py): what the standard library's server holds, what a
 room that does not answer costs a check, and a screenshot of the page with 30 learners.
 
-On this machine, on 127.0.0.1, with the real `workshop room` (rate and learners unbounded):
+On this machine, on 127.0.0.1, with the real `workshop room` (its rate bounds lifted):
 1. reports/s: CLIENTS threads, each one learner, POST reports as fast as the room answers
    (a new connection each, as `workshop check` does), for SECONDS seconds;
 2. GET /api/room with 30 learners (what the page asks every 2 s): its size and median time;
@@ -98,13 +98,13 @@ def down_cost(tmp):
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        room = RoomProcess(PROJECT, Path(tmp), "--rate", "1000000", "--learners", "1000")
+        room = RoomProcess(PROJECT, Path(tmp), "--rate", "1000000", "--rate-all", "1000000")
         try:
             print(f"reports/s, {CLIENTS} clients, {SECONDS:g} s: {reports_per_second(room):.0f}")
         finally:
             room.stop()
     with tempfile.TemporaryDirectory() as tmp:
-        room = RoomProcess(PROJECT, Path(tmp), "--rate", "1000")
+        room = RoomProcess(PROJECT, Path(tmp))
         try:
             fill_room(room)
             size, median = view_time(room)

@@ -186,7 +186,9 @@ def main(argv=None):
     sub.add_argument("--bind", default="127.0.0.1", help="the address to listen on")
     sub.add_argument("--learners", type=int, default=room.LEARNERS_MAX, help="at most")
     sub.add_argument("--rate", type=int, default=room.RATE,
-                     help=f"requests per {room.RATE_WINDOW} s from one address, at most")
+                     help=f"requests per {room.RATE_WINDOW} s from one learner, at most")
+    sub.add_argument("--rate-all", type=int, default=room.RATE_ALL,
+                     help=f"requests per {room.RATE_WINDOW} s from everyone, at most")
     sub = commands.add_parser("join", help="report your progress to the instructor's room")
     sub.add_argument("address")
     sub.add_argument("code")
@@ -200,7 +202,8 @@ def main(argv=None):
         parser.error(f"unrecognized arguments: {' '.join(pytest_args)}")
     if args.command == "room":
         every = {step: title(step) for step in steps()}
-        return room.serve(STATE.parent, every, args.port, args.bind, args.learners, args.rate)
+        return room.serve(STATE.parent, every, args.port, args.bind, args.learners, args.rate,
+                          args.rate_all)
     if args.command == "join":
         done = passed_steps()
         first_open = next((step for step in steps() if step not in done), None)
