@@ -164,6 +164,43 @@ def test_an_earlier_step_that_fails_again_does_not_move_the_learner_back(room):
     assert (seat["step"], seat["failing"]) == (4, "")
 
 
+def test_several_learners_at_once_each_at_the_right_step_and_a_restart_keeps_them(
+        project, room, tmp_path):
+    """Five learners' `workshop` commands at the same time, as in a room: each joins,
+    passes steps 0 to 2 (or only 0), some fail step 3, one raises a hand."""
+    plans = {"Ana": [0, 1, 2, 3], "Bo": [0, 1, 2, "help"], "Cy": [0, 1, 2, 3],
+             "Di": [0], "Ed": [0, 1, 2, 3, "help", "help --done"]}
+
+    said = {name: [] for name in plans}  # what each command printed, read below
+
+    def learner(name):
+        state = tmp_path / name
+        said[name].append(workshop(project, state, "join", room.address, room.code, name)[1])
+        for what in plans[name]:
+            args = what.split() if isinstance(what, str) else ["check", str(what)]
+            said[name].append(workshop(project, state, *args)[1])
+
+    threads = [threading.Thread(target=learner, args=(name,)) for name in plans]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    for name, outputs in said.items():
+        assert len(outputs) == 1 + len(plans[name]) and f"Joined room {room.code}" in outputs[0]
+        assert not [out for out in outputs  # every report and hand was taken
+                    if "Not sent" in out or "workshop: " in out]
+    expected = {"Ana": ([0, 1, 2], 3, STUCK, False), "Bo": ([0, 1, 2], 3, "", True),
+                "Cy": ([0, 1, 2], 3, STUCK, False), "Di": ([0], 1, "", False),
+                "Ed": ([0, 1, 2], 3, STUCK, False)}
+    view = room.view()
+    assert {name: (seat["passed"], seat["step"], seat["failing"], bool(seat["hand"]))
+            for name, seat in view["learners"].items()} == expected
+    assert view["summary"] == f"4 at step 3, 1 at step 1; 3 stuck on step 3's '{STUCK}'; 1 hand up"
+    room.stop()
+    room.start()
+    assert room.view()["learners"] == view["learners"]
+
+
 def test_help_raises_the_hand_and_done_lowers_it(project, room, tmp_path):
     assert workshop(project, tmp_path, "help", "where", "is", "my", "database?")[0] == 1
     workshop(project, tmp_path, "join", room.address, room.code, "Bo")
