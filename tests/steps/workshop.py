@@ -182,13 +182,16 @@ def main(argv=None):
         sub = commands.add_parser(name, help=f"{name} step N")
         sub.add_argument("step", type=int, choices=steps(), metavar="N")
     sub = commands.add_parser("room", help="(instructor) serve the room view")
-    sub.add_argument("--port", type=int, default=room.PORT)
-    sub.add_argument("--bind", default="127.0.0.1", help="the address to listen on")
-    sub.add_argument("--learners", type=int, default=room.LEARNERS_MAX, help="at most")
-    sub.add_argument("--rate", type=int, default=room.RATE,
-                     help=f"requests per {room.RATE_WINDOW} s from one learner, at most")
-    sub.add_argument("--rate-all", type=int, default=room.RATE_ALL,
-                     help=f"requests per {room.RATE_WINDOW} s from everyone, at most")
+    sub.add_argument("--port", type=int, default=room.PORT,
+                     help=f"default {room.PORT} (ROOM_PORT in .env)")
+    sub.add_argument("--bind", default="127.0.0.1", help="the address to listen on, "
+                     "default 127.0.0.1 (exercises/INSTRUCTORS.md says why)")
+    sub.add_argument("--learners", type=int, default=room.LEARNERS_MAX,
+                     help=f"learners in the room, at most (default {room.LEARNERS_MAX})")
+    sub.add_argument("--rate", type=int, default=room.RATE, help=f"requests per "
+                     f"{room.RATE_WINDOW} s from one learner, at most (default {room.RATE})")
+    sub.add_argument("--rate-all", type=int, default=room.RATE_ALL, help=f"requests per "
+                     f"{room.RATE_WINDOW} s from everyone, at most (default {room.RATE_ALL})")
     sub = commands.add_parser("join", help="report your progress to the instructor's room")
     sub.add_argument("address")
     sub.add_argument("code")
