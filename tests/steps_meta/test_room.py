@@ -365,6 +365,21 @@ def test_a_second_room_on_the_same_port_says_why_it_cannot_start(project, room, 
                    "Address already in use.\n")
 
 
+def test_the_page_needs_nothing_from_outside_and_forbids_it(room):
+    """The page, its script and its style come from the room; its policy allows nothing
+    else, and no inline script. The script writes text with textContent only."""
+    for path in ("/", "/room.js", "/room.css"):
+        connection = http.client.HTTPConnection("127.0.0.1", room.port, timeout=10)
+        connection.request("GET", path)
+        answer = connection.getresponse()
+        text = answer.read().decode()
+        assert answer.status == 200
+        assert answer.getheader("Content-Security-Policy") == "default-src 'self'"
+        assert not re.search(r"https?:|//[\w.]+/", text), f"{path} loads from elsewhere"
+    script = (PROJECT / "tests/steps/room_page/room.js").read_text()
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", script)
+
+
 def test_the_instructors_page_gives_the_rooms_port_and_bounds():
     import room as server
 
