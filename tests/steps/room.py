@@ -42,6 +42,7 @@ RATE = 20
 RATE_ALL = 500
 RATE_WINDOW = 10
 TIMEOUT = 0.4  # seconds a check or status waits for the room, at most
+READ_TIMEOUT = 3  # seconds the room waits for a request's bytes: none holds a thread longer
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I
 PAGE_DIR = Path(__file__).resolve().parent / "room_page"
 
@@ -200,6 +201,7 @@ def summary(learners):
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "workshop-room"
+    timeout = READ_TIMEOUT
     FILES = {"/": ("room.html", "text/html"), "/room.js": ("room.js", "text/javascript"),
              "/room.css": ("room.css", "text/css")}
 
@@ -241,6 +243,8 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.loads(self.rfile.read(int(length)))
             except ValueError:
                 raise BadInput(400, "the body is not JSON") from None
+            except OSError:  # the socket's timeout
+                raise BadInput(408, f"the body did not come within {READ_TIMEOUT} s") from None
             if not isinstance(body, dict):
                 raise BadInput(400, "the body must be a JSON object")
             actions[self.path](body)

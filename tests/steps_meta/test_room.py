@@ -309,6 +309,16 @@ def test_a_second_vm_with_a_name_already_taken_is_refused(project, room, tmp_pat
     assert "key" not in room.view()["learners"]["Ana"]  # the page never shows the secret
 
 
+def test_a_body_shorter_than_its_length_is_refused_after_a_few_seconds(room):
+    import room as server
+
+    start = time.monotonic()
+    assert room.post("/api/report", b"{}", {"Content-Length": "100"}) == (
+        408, {"error": f"the body did not come within {server.READ_TIMEOUT} s"})
+    assert time.monotonic() - start < server.READ_TIMEOUT + 2
+    assert report(room)[0] == 200  # and the room goes on
+
+
 def test_a_name_of_40_characters_is_taken_and_kept_whole(room):
     assert report(room, name="é" * 40)[0] == 200
     assert list(room.saved()["learners"]) == ["é" * 40]
