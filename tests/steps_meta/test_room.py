@@ -162,6 +162,9 @@ def test_an_earlier_step_that_fails_again_does_not_move_the_learner_back(room):
     assert report(room, step=3, done=[0, 1, 2], passed=True)[0] == 200
     seat = room.view()["learners"]["Ana"]
     assert (seat["step"], seat["failing"]) == (4, "")
+    last = max(steps())
+    assert report(room, step=last, done=[0, 1, 2, 3], passed=True)[0] == 200
+    assert room.view()["learners"]["Ana"]["step"] == 4  # not done: step 4 was skipped
 
 
 def test_several_learners_at_once_each_at_the_right_step_and_a_restart_keeps_them(
