@@ -127,13 +127,13 @@ def check(step, pytest_args, verbose):
         return 1
     if failed:
         print(f"{failed} of {len(results)} checks failed. `workshop hint {step}` may help.")
-    else:
-        record_pass(step)
-        later = [n for n in steps() if n > step]
-        print(f"All {len(results)} checks passed: "
-              + (f"on to step {later[0]}!" if later else "Done!"))
-    room.report(STATE.parent, step, not failed, first_failing(results), passed_steps())
-    return 1 if failed else 0
+        room.report(STATE.parent, step, False, first_failing(results), passed_steps())
+        return 1
+    record_pass(step)
+    room.report(STATE.parent, step, True, "", passed_steps())
+    later = [n for n in steps() if n > step]
+    print(f"All {len(results)} checks passed: " + (f"on to step {later[0]}!" if later else "Done!"))
+    return 0
 
 
 def status(pytest_args, verbose):
@@ -201,6 +201,8 @@ def main(argv=None):
     sub.add_argument("text", nargs="*")
     sub.add_argument("--done", action="store_true")
     args, pytest_args = parser.parse_known_args(argv)
+    if args.command == "hint":
+        return hint(args.step)
     if args.command in ("room", "join", "leave", "help") and pytest_args:
         parser.error(f"unrecognized arguments: {' '.join(pytest_args)}")
     if args.command == "room":
@@ -215,8 +217,6 @@ def main(argv=None):
         return room.leave(STATE.parent)
     if args.command == "help":
         return room.hand(STATE.parent, " ".join(args.text), args.done)
-    if args.command == "hint":
-        return hint(args.step)
     if args.command == "check":
         return check(args.step, pytest_args, args.verbose)
     return status(pytest_args, args.verbose)
