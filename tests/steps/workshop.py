@@ -4,6 +4,7 @@
     workshop status        every step: passed or not yet
     workshop check N       run step N's checks (tests/steps/test_step_N.py), say what to fix
     workshop hint N        a hint for step N (from its exercise file)
+    workshop room          (instructor) the room view; `join`, `help`, `leave`: room.py
 The steps are the files exercises/NN-*.md (tests/steps/course.py reads them), each
 checked by tests/steps/test_step_N.py.
 Extra arguments after N go to pytest, e.g. `workshop check 3 --hosts=ssh://vagrant@vm`.
@@ -26,6 +27,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import course
+import room
 
 STEPS_DIR = Path(__file__).resolve().parent
 PROJECT = STEPS_DIR.parent.parent
@@ -109,13 +111,21 @@ def record_pass(step):
     STATE.write_text(json.dumps(state, indent=2))
 
 
+def label(name):
+    """A check's title: test_server_answers[x] -> "server answers"."""
+    return re.sub(r"\[.*\]$", "", name).removeprefix("test_").replace("_", " ")
+
+
+def first_failing(results):
+    return next((label(name) for name, problem in results if problem), "")
+
+
 def check(step, pytest_args, verbose):
     results = run_checks([step], pytest_args, verbose)[step]
     print(f"Step {step}: {title(step)}")
     said = set()
     for name, problem in results:
-        label = re.sub(r"\[.*\]$", "", name).removeprefix("test_").replace("_", " ")
-        print(f"  {'✘' if problem else '✔'} {label}")
+        print(f"  {'✘' if problem else '✔'} {label(name)}")
         if problem and problem not in said:
             for line in problem.splitlines():
                 print(f"      {line.strip() if not line.startswith('  ') else line}")
@@ -126,8 +136,10 @@ def check(step, pytest_args, verbose):
         return 1
     if failed:
         print(f"{failed} of {len(results)} checks failed. `workshop hint {step}` may help.")
+        room.report(STATE.parent, step, False, first_failing(results), passed_steps())
         return 1
     record_pass(step)
+    room.report(STATE.parent, step, True, "", passed_steps())
     later = [n for n in steps() if n > step]
     missing = [n for n in steps() if str(n) not in load_state()]
     if later:
@@ -157,7 +169,19 @@ def status(pytest_args, verbose):
         else:
             mark, when = "·", f"not yet: `workshop check {step}`"
         print(f"  {mark} {step} {title(step):<48} {when}")
+    # To the room, if this VM joined one: the first step that does not pass now.
+    passing = [step for step in every if str(step) in state or (
+        now.get(step) and not first_failing(now[step]))]
+    first = next((step for step in every if step not in passing), None)
+    if first is None:
+        room.report(STATE.parent, every[-1], True, "", passing)
+    else:
+        room.report(STATE.parent, first, False, first_failing(now[first]), passing)
     return 0
+
+
+def passed_steps():
+    return sorted(int(step) for step in load_state())
 
 
 def hint(step):
@@ -173,12 +197,45 @@ def main(argv=None):
     for name in ("check", "hint"):
         sub = commands.add_parser(name, help=f"{name} step N")
         sub.add_argument("step", type=int, choices=steps(), metavar="N")
+    sub = commands.add_parser("room", help="(instructor) serve the room view")
+    sub.add_argument("--port", type=int, default=room.PORT,
+                     help=f"default {room.PORT} (ROOM_PORT in .env)")
+    sub.add_argument("--bind", default="127.0.0.1", help="the address to listen on, "
+                     "default 127.0.0.1 (exercises/INSTRUCTORS.md says why)")
+    sub.add_argument("--learners", type=int, default=room.LEARNERS_MAX,
+                     help=f"learners in the room, at most (default {room.LEARNERS_MAX})")
+    sub.add_argument("--rate", type=int, default=room.RATE, help=f"requests per "
+                     f"{room.RATE_WINDOW} s from one learner, at most (default {room.RATE})")
+    sub.add_argument("--rate-all", type=int, default=room.RATE_ALL, help=f"requests per "
+                     f"{room.RATE_WINDOW} s from everyone, at most (default {room.RATE_ALL})")
+    sub = commands.add_parser("join", help="report your progress to the instructor's room")
+    sub.add_argument("address")
+    sub.add_argument("code")
+    sub.add_argument("name", nargs="?", help=f"your seat name, {room.NAME_MAX} characters")
+    commands.add_parser("leave", help="stop reporting to the room")
+    sub = commands.add_parser("help", help="raise your hand in the room (--done lowers it)")
+    sub.add_argument("text", nargs="*")
+    sub.add_argument("--done", action="store_true")
     args, pytest_args = parser.parse_known_args(argv)
     if os.geteuid() == 0 and os.environ.get("SUDO_USER"):
         parser.exit(2, "workshop: run it without sudo: the checks look at what you, "
                        f"{os.environ['SUDO_USER']}, have (your Python, your containers).\n")
     if args.command == "hint":
         return hint(args.step)
+    if args.command in ("room", "join", "leave", "help") and pytest_args:
+        parser.error(f"unrecognized arguments: {' '.join(pytest_args)}")
+    if args.command == "room":
+        every = {step: title(step) for step in steps()}
+        return room.serve(STATE.parent, every, args.port, args.bind, args.learners, args.rate,
+                          args.rate_all)
+    if args.command == "join":
+        done = passed_steps()
+        first_open = next((step for step in steps() if step not in done), None)
+        return room.join(STATE.parent, args.address, args.code, args.name, done, first_open)
+    if args.command == "leave":
+        return room.leave(STATE.parent)
+    if args.command == "help":
+        return room.hand(STATE.parent, " ".join(args.text), args.done)
     if args.command == "check":
         return check(args.step, pytest_args, args.verbose)
     return status(pytest_args, args.verbose)
