@@ -49,11 +49,11 @@ class ReplayEngine:
     def __init__(self, vm, bin_dir):
         self.vm, self.version = vm, vm.use_debian_sid_engine()
         vm.load_images(*IMAGES)
+        self.host_docker = shutil.which("docker")  # this machine's, found before the shim
         shim = bin_dir / "docker"
         shim.write_text(SHIM.format(python=sys.executable, names=sorted(S),
                                     docker=self.host_docker, vm=vm.name))
         shim.chmod(0o755)
-        self.host_docker = shutil.which("docker")
         self.path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
         self.pid = docker("inspect", "-f", "{{.State.Pid}}", vm.name).stdout.strip()
         self.store = vm.run("docker info -f '{{.DriverStatus}}'").stdout.strip()

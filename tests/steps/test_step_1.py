@@ -40,7 +40,8 @@ def test_web_image_is_built_on_the_python_base(host):
         web and base,
         f"{WEB_IMAGE} or its base {S['PYTHON_IMAGE']} is missing.",
         "both images",
-        f"{WEB_IMAGE}: {bool(web)}, {S['PYTHON_IMAGE']}: {bool(base)}",
+        "missing: " + ", ".join(ref for ref, found in ((WEB_IMAGE, web),
+                                                       (S["PYTHON_IMAGE"], base)) if not found),
         BUILD,
     )
     base_layers = base["RootFS"]["Layers"]
