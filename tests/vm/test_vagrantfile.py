@@ -18,6 +18,7 @@ import pytest
 from settings import PROJECT, S
 
 pytestmark = pytest.mark.vm
+PREFLIGHT = PROJECT / "provisioning" / "preflight.rb"  # the Vagrantfile loads it
 
 FAKE_VBOXMANAGE = """#!/bin/sh
 # Stands in for VirtualBox's VBoxManage: it reports a version and a VM's state, and fails
@@ -39,7 +40,8 @@ def vagrant_dir(tmp_path):
     if not shutil.which("vagrant"):
         pytest.skip("vagrant is not installed (tests/run installs Debian's vagrant)")
     (tmp_path / "provisioning").mkdir()
-    for name in ("Vagrantfile", ".env", "provisioning/install-ansible.sh"):
+    for name in ("Vagrantfile", ".env", "provisioning/install-ansible.sh",
+                 "provisioning/preflight.rb"):
         shutil.copy(PROJECT / name, tmp_path / name)
     return tmp_path
 
@@ -348,11 +350,11 @@ def test_the_synced_folder_has_fixed_modes_with_virtualbox_only(vagrant_dir, pro
 
 
 def vagrantfile_constant(name):
-    return re.search(rf"^{name} = (.+)$", (PROJECT / "Vagrantfile").read_text(), re.M)[1]
+    return re.search(rf"^{name} = (.+)$", PREFLIGHT.read_text(), re.M)[1]
 
 
 def test_readme_and_instructors_name_the_vagrantfiles_version_pairs_and_disk():
-    """The Vagrantfile's VAGRANT_FOR_VIRTUALBOX and DISK_NEEDED_GIB are the home; README
+    """The preflight's VAGRANT_FOR_VIRTUALBOX and DISK_NEEDED_GIB are the home; README
     and INSTRUCTORS.md copy them for learners (listed in .env's header)."""
     pairs = dict(re.findall(r'"(\d+\.\d+)" => "(\d+\.\d+\.\d+)"',
                             vagrantfile_constant("VAGRANT_FOR_VIRTUALBOX")))
