@@ -24,7 +24,8 @@ from settings import S
 
 WEB_URL = f"http://localhost:{S['WEB_PORT']}"
 DB_DATA_DIR = "/var/lib/postgresql/data"  # the postgres image's default PGDATA
-PROJECT_DIR = "cd ~/docker-workshop"  # a Fix's first command when it uses "$PWD"
+# A Fix's first command when it needs the project folder: `cd ~/docker-workshop`.
+GO_TO_PROJECT = "cd " + re.sub(r"^/home/[^/]+", "~", S["VM_PROJECT_DIR"])
 
 
 def fail(what, expected, found, fix):

@@ -2,7 +2,7 @@
 
 from course import posted
 from settings import S
-from steplib import WEB_URL, Mistake, expect, http, messages
+from steplib import GO_TO_PROJECT, WEB_URL, Mistake, expect, http, messages
 
 POSTED = posted(0)
 POST = f'curl -XPOST {WEB_URL} -d "{POSTED}"'
@@ -53,7 +53,7 @@ def test_server_answers_on_port_8080(host):
         f"Nothing answers GET {WEB_URL} with 200.",
         "200 from python3 server.py",
         status or "no answer (connection refused)",
-        ["cd ~/docker-workshop", "python3 server.py   # and leave it running"],
+        [GO_TO_PROJECT, "python3 server.py   # and leave it running"],
     )
 
 

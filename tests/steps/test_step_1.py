@@ -1,10 +1,10 @@
 """Step 1: the web image is built and tagged from the project's Dockerfile."""
 
 from settings import S
-from steplib import Mistake, engine, expect, image
+from steplib import GO_TO_PROJECT, Mistake, engine, expect, image
 
 WEB_IMAGE, REPOSITORY = S["WEB_IMAGE"], S["WEB_IMAGE"].split(":")[0]
-BUILD = ["cd ~/docker-workshop", f"docker build -t {WEB_IMAGE} ."]
+BUILD = [GO_TO_PROJECT, f"docker build -t {WEB_IMAGE} ."]
 
 MISTAKES = [
     Mistake(
@@ -50,5 +50,5 @@ def test_web_image_is_built_on_the_python_base(host):
         f"{WEB_IMAGE} is not built on {S['PYTHON_IMAGE']}.",
         f"the layers of {S['PYTHON_IMAGE']} at the bottom of {WEB_IMAGE}",
         "other layers: was the Dockerfile changed?",
-        ["cd ~/docker-workshop", "git checkout Dockerfile", f"docker build -t {WEB_IMAGE} ."],
+        [GO_TO_PROJECT, "git checkout Dockerfile", f"docker build -t {WEB_IMAGE} ."],
     )

@@ -1,7 +1,7 @@
 """Step 2: the image has no server.py, and the failed `docker run --rm` left nothing."""
 
 from settings import S
-from steplib import Mistake, container, expect, holds_file, image, state
+from steplib import GO_TO_PROJECT, Mistake, container, expect, holds_file, image, state
 
 WEB, WEB_IMAGE = S["WEB_CONTAINER"], S["WEB_IMAGE"]
 
@@ -20,7 +20,7 @@ def test_web_image_exists(host):
         f"There is no image {WEB_IMAGE}.",
         WEB_IMAGE,
         "none",
-        ["cd ~/docker-workshop", f"docker build -t {WEB_IMAGE} ."],
+        [GO_TO_PROJECT, f"docker build -t {WEB_IMAGE} ."],
     )
 
 
@@ -30,7 +30,7 @@ def test_image_does_not_contain_server_py(host):
         f"{WEB_IMAGE} contains /app/server.py, but the workshop's image must not.",
         "no /app/server.py in the image (it is mounted in step 3)",
         "/app/server.py: was the Dockerfile changed?",
-        ["cd ~/docker-workshop", "git checkout Dockerfile", f"docker build -t {WEB_IMAGE} ."],
+        [GO_TO_PROJECT, "git checkout Dockerfile", f"docker build -t {WEB_IMAGE} ."],
     )
 
 

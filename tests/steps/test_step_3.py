@@ -6,6 +6,7 @@ import pytest
 from course import command, posted
 from settings import S
 from steplib import (
+    GO_TO_PROJECT,
     WEB_URL,
     Mistake,
     body,
@@ -28,7 +29,7 @@ from steplib import (
 NAME, PORT = S["WEB_CONTAINER"], S["WEB_PORT"]
 POSTED = posted(3)
 RUN = command(3, f"docker run -d --name={NAME}")
-REDO = [f"docker rm -f {NAME}", "cd ~/docker-workshop", RUN]
+REDO = [f"docker rm -f {NAME}", GO_TO_PROJECT, RUN]
 SERVER_PY = f"{S['VM_PROJECT_DIR']}/server.py"
 MOUNT = '-v "$PWD"/server.py:/app/server.py '
 

@@ -8,6 +8,7 @@ import pytest
 from course import command, commands_from, posted
 from settings import S
 from steplib import (
+    GO_TO_PROJECT,
     WEB_URL,
     Mistake,
     container,
@@ -29,9 +30,9 @@ DB, WEB, NETWORK = S["DB_CONTAINER"], S["WEB_CONTAINER"], S["DB_NETWORK"]
 POSTED = posted(4)
 RUN_DB = command(4, f"docker run -d --name {DB}")
 RUN_WEB = command(4, f"docker run -d --name={WEB}")
-REDO_WEB = [f"docker rm -f {WEB}", "cd ~/docker-workshop", RUN_WEB]
+REDO_WEB = [f"docker rm -f {WEB}", GO_TO_PROJECT, RUN_WEB]
 # From the database's `docker run` to the end of step 4: a new database needs it all.
-REDO_DB = [f"docker rm -f {DB}", "cd ~/docker-workshop", *commands_from(4, RUN_DB)]
+REDO_DB = [f"docker rm -f {DB}", GO_TO_PROJECT, *commands_from(4, RUN_DB)]
 HOST_IS_DB = f"-e POSTGRES_HOST={DB}"
 LINKED = f"--link {DB}:pg -e POSTGRES_HOST=pg"  # the 2016 way (legacy, on purpose)
 

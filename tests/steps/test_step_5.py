@@ -9,6 +9,7 @@ from course import commands, commands_from, posted
 from settings import S
 from steplib import (
     DB_DATA_DIR,
+    GO_TO_PROJECT,
     WEB_URL,
     Mistake,
     container,
@@ -31,11 +32,11 @@ HOST_DIR = "/srv/docker-workshop/pg_data"
 PAYLOAD = posted(5)
 STEP = [c.text for c in commands(5)]
 _HOST_DIR = next(i for i, c in enumerate(STEP) if f"-v {HOST_DIR}:" in c)
-PART_1 = ["cd ~/docker-workshop", *STEP[_HOST_DIR - 1 :]]  # parts 1 to 3: all of them again
-PART_2 = ["cd ~/docker-workshop", *commands_from(5, f"docker volume create {VOLUME}")]
+PART_1 = [GO_TO_PROJECT, *STEP[_HOST_DIR - 1 :]]  # parts 1 to 3: all of them again
+PART_2 = [GO_TO_PROJECT, *commands_from(5, f"docker volume create {VOLUME}")]
 # Part 3 starts with the `docker rm -f` before the database that keeps PGDATA inside.
 _INSIDE = next(i for i, c in enumerate(STEP) if "PGDATA=/pg_data" in c and " -v " not in c)
-PART_3 = ["cd ~/docker-workshop", *STEP[_INSIDE - 1 :]]
+PART_3 = [GO_TO_PROJECT, *STEP[_INSIDE - 1 :]]
 FROM_COMMITTED = commands_from(5, f"docker rm -f {DB}")
 RUN_COMMITTED = FROM_COMMITTED[1]
 RUN_PLAIN = STEP[_INSIDE].replace("-e PGDATA=/pg_data ", "")

@@ -7,6 +7,7 @@ from course import command, posted
 from settings import S
 from steplib import (
     DB_DATA_DIR,
+    GO_TO_PROJECT,
     WEB_URL,
     Mistake,
     body,
@@ -29,7 +30,7 @@ from steplib import (
 WEB, DB = S["WEB_CONTAINER"], S["DB_CONTAINER"]
 POSTED = posted(6)
 POST = command(6, "curl -fsS -XPOST")
-UP = ["cd ~/docker-workshop", "docker compose up -d --wait"]  # --wait: until healthy
+UP = [GO_TO_PROJECT, "docker compose up -d --wait"]  # --wait: until healthy
 # Files a container reads or runs: Windows line endings (CRLF) break them.
 READ_BY_CONTAINERS = [
     "sql/initdb.sh",
@@ -134,7 +135,7 @@ def test_files_read_by_containers_have_unix_line_endings(host):
         "cannot run or read them.",
         "LF line endings (the repository's .gitattributes)",
         f"CRLF in {', '.join(crlf)}",
-        ["cd ~/docker-workshop", f"sed -i 's/\\r$//' {' '.join(crlf)}",
+        [GO_TO_PROJECT, f"sed -i 's/\\r$//' {' '.join(crlf)}",
          *(AGAIN if first_init_failed(host) else
            ["docker compose up -d --wait --force-recreate"])],
     )
@@ -156,7 +157,7 @@ def test_db_is_healthy(host, db):
         "The Compose db container is not healthy.",
         "healthy",
         f"{health}; {state(host, db, name)}",
-        ["cd ~/docker-workshop", "docker compose logs db   # says why", UP[1]],
+        [GO_TO_PROJECT, "docker compose logs db   # says why", UP[1]],
     )
 
 
@@ -167,7 +168,7 @@ def test_db_data_is_in_a_named_volume(db):
         f"The Compose db container keeps {DB_DATA_DIR} outside the project's named volume.",
         "the volume db-data of docker-compose.yml",
         f"{mount['Type']} {mount.get('Name') or mount['Source']}" if mount else "no mount",
-        ["cd ~/docker-workshop", "git checkout docker-compose.yml", "docker compose up -d"],
+        [GO_TO_PROJECT, "git checkout docker-compose.yml", "docker compose up -d"],
     )
 
 
@@ -177,7 +178,7 @@ def test_web_finds_db_by_name(web):
         "The Compose web container does not look for its database at db.",
         "POSTGRES_HOST=db",
         env(web).get("POSTGRES_HOST"),
-        ["cd ~/docker-workshop", "git checkout docker-compose.yml", "docker compose up -d"],
+        [GO_TO_PROJECT, "git checkout docker-compose.yml", "docker compose up -d"],
     )
 
 
@@ -187,7 +188,7 @@ def test_web_publishes_port_8080(web):
         f"The Compose web container does not publish port {S['WEB_PORT']}.",
         f"{S['WEB_PORT']}:8080",
         published_port(web) or "none",
-        ["cd ~/docker-workshop", "git checkout docker-compose.yml", "docker compose up -d"],
+        [GO_TO_PROJECT, "git checkout docker-compose.yml", "docker compose up -d"],
     )
 
 
@@ -199,7 +200,7 @@ def test_message_survived_down_and_up(host, web, db):
             f"GET {WEB_URL} answers 503: the database was never created in the volume.",
             "200",
             f"503: {reason}",
-            ["cd ~/docker-workshop", *AGAIN],
+            [GO_TO_PROJECT, *AGAIN],
         )
     expect(
         status == 200 and POSTED in answer,

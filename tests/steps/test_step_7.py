@@ -12,11 +12,11 @@ import pytest
 
 from course import command
 from settings import S
-from steplib import Mistake, engine, expect, fail, http, image
+from steplib import GO_TO_PROJECT, Mistake, engine, expect, fail, http, image
 
 ARCHIVE = S["DB_COMMIT_IMAGE"].split(":")[0] + ".tar"  # docker-workshop-db.tar
 SAVE = command(7, "docker save")
-DEPLOY = ["cd ~/docker-workshop", command(7, "set -a"), command(7, "docker stack deploy")]
+DEPLOY = [GO_TO_PROJECT, command(7, "set -a"), command(7, "docker stack deploy")]
 WEB_SERVICE = "docker-workshop_web"
 # Swarm's routing mesh needs the kernel's IPVS: a learner's VM has it, this project's
 # stand-in VM (a container on the test machine's kernel) has not. So this step is
@@ -171,7 +171,7 @@ def test_db_image_was_saved_to_a_file(host):
         f"There is no {ARCHIVE}.",
         f"{S['VM_PROJECT_DIR']}/{ARCHIVE}",
         "no such file",
-        ["cd ~/docker-workshop", SAVE],
+        [GO_TO_PROJECT, SAVE],
     )
     if host.backend.NAME == "local":
         with tarfile.open(path) as tar:
@@ -182,7 +182,7 @@ def test_db_image_was_saved_to_a_file(host):
             f"{path} does not hold {S['DB_COMMIT_IMAGE']}.",
             S["DB_COMMIT_IMAGE"],
             ", ".join(tags) or "no tag",
-            ["cd ~/docker-workshop", SAVE],
+            [GO_TO_PROJECT, SAVE],
         )
 
 
@@ -192,5 +192,5 @@ def test_db_image_is_loaded(host):
         f"There is no image {S['DB_COMMIT_IMAGE']}.",
         S["DB_COMMIT_IMAGE"],
         "none",
-        ["cd ~/docker-workshop", f"docker load -i {ARCHIVE}"],
+        [GO_TO_PROJECT, f"docker load -i {ARCHIVE}"],
     )

@@ -8,7 +8,7 @@ import re
 
 from course import command, commands_from
 from settings import S
-from steplib import Mistake, engine, expect, image, volume
+from steplib import GO_TO_PROJECT, Mistake, engine, expect, image, volume
 
 REGISTRY = "127.0.0.1:5000"
 PUSHED = f"{REGISTRY}/{S['WEB_IMAGE']}"  # 127.0.0.1:5000/docker-workshop-web:1.0
@@ -105,7 +105,7 @@ def test_workshop_images_are_kept(host):
         f"There is no image {S['WEB_IMAGE']} any more.",
         S["WEB_IMAGE"],
         "none",
-        ["cd ~/docker-workshop", f"docker build -t {S['WEB_IMAGE']} ."],
+        [GO_TO_PROJECT, f"docker build -t {S['WEB_IMAGE']} ."],
     )
 
 
