@@ -273,10 +273,15 @@ def env(info):
     return dict(item.partition("=")[::2] for item in info["Config"]["Env"] or [])
 
 
-def db_host_of(info):
-    """Where server.py in this container looks for its database."""
-    variables = env(info)
+def db_host_in(variables):
+    """Where server.py looks for its database, given its environment: POSTGRES_HOST, or
+    the 2016 way's link variable."""
     return variables.get("POSTGRES_HOST") or variables.get("POSTGRES_PORT_5432_TCP_ADDR")
+
+
+def db_host_of(info):
+    """Where server.py in this container looks for its database, as `docker run` set it."""
+    return db_host_in(env(info))
 
 
 def networks(info):
@@ -317,10 +322,9 @@ def link_aliases(web, db):
 
 
 def database_host(host, web):
-    """Where server.py in the web container looks for its database: POSTGRES_HOST, or the
-    2016 way's link variable, read from the environment its process really has."""
-    variables = process_env(host, web)
-    return variables.get("POSTGRES_HOST") or variables.get("POSTGRES_PORT_5432_TCP_ADDR")
+    """Where server.py in the web container looks for its database, read from the
+    environment its process really has (a legacy link adds to it)."""
+    return db_host_in(process_env(host, web))
 
 
 def finds_db(host, web, db):
