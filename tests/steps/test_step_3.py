@@ -50,7 +50,7 @@ MISTAKES = [
     ),
     Mistake(
         "a server that never starts",  # the container runs, but something else
-        make=[f"docker rm -f {NAME}", f"{RUN} sleep 600"],
+        make=[f"docker rm -f {NAME}", RUN.replace("python server.py", "sleep 600")],
         says=f"no answer; {NAME} is running but its last log line",
     ),
     Mistake(
