@@ -2,12 +2,12 @@
 
 import functools
 import http.server
-import shutil
 import threading
 import uuid
 
 import pytest
 
+from chromium import chromium
 from harness import query
 
 pytestmark = pytest.mark.browser
@@ -21,17 +21,7 @@ def WebDriverWait(*args):  # noqa: N802 - selenium's name; imported when used
 
 @pytest.fixture(scope="module")
 def browser():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
-        pytest.skip("chromium and chromium-driver are not installed (tests/run installs them)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]:
-        options.add_argument(flag)
-    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
-    driver = webdriver.Chrome(options=options, service=service)
+    driver = chromium()
     yield driver
     driver.quit()
 

@@ -21,6 +21,7 @@ import time
 
 import pytest
 
+from chromium import chromium as headless_chromium
 from course import steps
 from settings import PROJECT, S
 
@@ -446,17 +447,7 @@ def fill_room(room):
 
 
 def chromium():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
-        pytest.skip("chromium and chromium-driver are not installed (tests/run installs them)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--window-size=1400,1000"]:
-        options.add_argument(flag)
-    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
-    return webdriver.Chrome(options=options, service=service)
+    return headless_chromium("--window-size=1400,1000")
 
 
 def rows(browser):
