@@ -98,8 +98,10 @@ def take_a_break(terminal, restart_vm, step):
     page = f"curl -fsS http://localhost:{S['WEB_PORT']}/"
     status, before = terminal.run(page)
     assert status == 0, before
+    folder = terminal.run("pwd")[1].strip()
     restart_vm()
-    terminal.reopen()
+    terminal.reopen()  # `vagrant ssh` again: at home, so back to the folder (README says so)
+    terminal.run(f"cd {folder}")
     status, output = check(terminal, step)
     if status:
         fix = fix_in(output)
