@@ -246,10 +246,11 @@ def wait_for_starting_containers(host):
             continue
         while True:
             waited = time.monotonic() - start
-            say_progress(f"waiting for {name} to start… {waited:.0f} s")
+            line = f"waiting for {name} to start… {waited:.0f} s"
+            say_progress(line)
             info = container(host, name)
             if not running(info) or started_up(host, info):  # up, or it stopped: checks say
-                say_progress(f"waiting for {name} to start… {waited:.0f} s", done=True)
+                say_progress(line, done=True)
                 break
             if waited > WAIT_S or health(info) == "unhealthy":  # it will not come up
                 late[name] = log_line(host, name)

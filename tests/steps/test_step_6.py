@@ -26,6 +26,9 @@ from steplib import (
     state,
     stopped,
 )
+from steplib import (
+    health as db_health,
+)
 
 WEB, DB = S["WEB_CONTAINER"], S["DB_CONTAINER"]
 POSTED = posted(6)
@@ -151,7 +154,7 @@ def test_db_is_healthy(host, db):
             state(host, db, name),
             UP,
         )
-    health = db["State"].get("Health", {}).get("Status") or db["State"]["Status"]
+    health = db_health(db) or db["State"]["Status"]
     expect(
         health == "healthy",
         "The Compose db container is not healthy.",
